@@ -1,0 +1,229 @@
+//! Shared vocabulary of wirescope: timestamps, link types, frames, layer and anomaly sets,
+//! flow keys and directions.
+//!
+//! This crate owns no behaviour beyond small value types. It must never do I/O, allocate on
+//! any per-packet path, log, or read the wall clock: every other crate builds on it, including
+//! the hot decode and flow paths.
+//!
+//! Invariants:
+//! - [`Timestamp`] is nanoseconds since the Unix epoch, taken from the capture, never the clock.
+//! - [`FlowKey`] is canonical: the same key for both directions of a conversation, with
+//!   [`Direction`] telling which side sent a given packet.
+//!
+//! ```
+//! use wirescope_core::{FlowKey, Direction, IpProto};
+//! use std::net::{IpAddr, Ipv4Addr};
+//! let a = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1));
+//! let b = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+//! let (k1, d1) = FlowKey::new(a, b, 40000, 80, IpProto::TCP);
+//! let (k2, d2) = FlowKey::new(b, a, 80, 40000, IpProto::TCP);
+//! assert_eq!(k1, k2);
+//! assert_ne!(d1, d2);
+//! ```
+
+mod layers;
+mod time;
+
+pub use layers::{Anomaly, AnomalySet, Layer, LayerSet};
+pub use time::Timestamp;
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// A link-layer header type, as numbered by tcpdump.org's LINKTYPE_ registry.
+///
+/// Kept as an integer newtype so that unknown values survive and can be reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkType(pub u16);
+
+impl LinkType {
+    /// BSD loopback: 4-byte address family in host byte order of the writer.
+    pub const NULL: LinkType = LinkType(0);
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// DLT_RAW as some BSDs number it.
+    pub const RAW_BSD12: LinkType = LinkType(12);
+    /// DLT_RAW as OpenBSD numbers it.
+    pub const RAW_BSD14: LinkType = LinkType(14);
+    /// LINKTYPE_RAW: the packet begins with an IPv4 or IPv6 header.
+    pub const RAW: LinkType = LinkType(101);
+    /// OpenBSD loopback: 4-byte address family, network byte order.
+    pub const LOOP: LinkType = LinkType(108);
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    pub const IPV4: LinkType = LinkType(228);
+    pub const IPV6: LinkType = LinkType(229);
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// Whether the decoder understands this link type.
+    pub fn is_supported(self) -> bool {
+        matches!(
+            self,
+            LinkType::NULL
+                | LinkType::ETHERNET
+                | LinkType::RAW_BSD12
+                | LinkType::RAW_BSD14
+                | LinkType::RAW
+                | LinkType::LOOP
+                | LinkType::LINUX_SLL
+                | LinkType::IPV4
+                | LinkType::IPV6
+                | LinkType::LINUX_SLL2
+        )
+    }
+
+    /// A short name (tcpdump's spelling where there is one).
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::NULL => "null",
+            LinkType::ETHERNET => "ether",
+            LinkType::RAW_BSD12 | LinkType::RAW_BSD14 | LinkType::RAW => "raw",
+            LinkType::LOOP => "loop",
+            LinkType::LINUX_SLL => "linux-sll",
+            LinkType::IPV4 => "ipv4",
+            LinkType::IPV6 => "ipv6",
+            LinkType::LINUX_SLL2 => "linux-sll2",
+            _ => "unsupported",
+        }
+    }
+}
+
+impl fmt::Display for LinkType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.0)
+    }
+}
+
+/// One captured packet as a source hands it out, borrowing the source's buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    pub ts: Timestamp,
+    /// Length of the packet on the wire (may exceed `data.len()` when the snaplen cut it).
+    pub wire_len: u32,
+    pub link: LinkType,
+    /// Interface index within the source (pcapng interface id; 0 for pcap).
+    pub iface: u32,
+    pub data: &'a [u8],
+}
+
+/// An IP protocol number (IANA "Assigned Internet Protocol Numbers").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IpProto(pub u8);
+
+impl IpProto {
+    pub const HOPOPT: IpProto = IpProto(0);
+    pub const ICMP: IpProto = IpProto(1);
+    pub const IPIP: IpProto = IpProto(4);
+    pub const TCP: IpProto = IpProto(6);
+    pub const UDP: IpProto = IpProto(17);
+    pub const IPV6: IpProto = IpProto(41);
+    pub const IPV6_ROUTE: IpProto = IpProto(43);
+    pub const IPV6_FRAG: IpProto = IpProto(44);
+    pub const GRE: IpProto = IpProto(47);
+    pub const ESP: IpProto = IpProto(50);
+    pub const AH: IpProto = IpProto(51);
+    pub const ICMPV6: IpProto = IpProto(58);
+    pub const IPV6_NONXT: IpProto = IpProto(59);
+    pub const IPV6_OPTS: IpProto = IpProto(60);
+    pub const SCTP: IpProto = IpProto(132);
+
+    /// Lower-case name as Zeek's `proto` field and EVE's `proto` (upper-cased) use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpProto::ICMP => "icmp",
+            IpProto::TCP => "tcp",
+            IpProto::UDP => "udp",
+            IpProto::ICMPV6 => "icmp",
+            IpProto::GRE => "gre",
+            IpProto::ESP => "esp",
+            IpProto::SCTP => "sctp",
+            _ => "unknown_transport",
+        }
+    }
+
+    /// Whether flows of this protocol have ports (or ICMP type/code in their place).
+    pub fn has_ports(self) -> bool {
+        matches!(self, IpProto::TCP | IpProto::UDP | IpProto::SCTP)
+    }
+}
+
+/// Which side of a flow sent a packet: the originator (first packet seen) or the responder.
+///
+/// For canonical keys, `Forward` means "from `lo` to `hi`"; the flow table maps it to
+/// originator/responder using the first packet it saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Forward,
+    Reverse,
+}
+
+impl Direction {
+    pub fn flip(self) -> Direction {
+        match self {
+            Direction::Forward => Direction::Reverse,
+            Direction::Reverse => Direction::Forward,
+        }
+    }
+}
+
+/// A direction-free flow key: the endpoint with the smaller (address, port) is `lo`.
+///
+/// For ICMP, the ports carry type and code as the decoder sets them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub lo_addr: IpAddr,
+    pub hi_addr: IpAddr,
+    pub lo_port: u16,
+    pub hi_port: u16,
+    pub proto: IpProto,
+}
+
+impl FlowKey {
+    /// Builds the canonical key and the direction of the packet (`Forward` when the source is
+    /// `lo`).
+    #[inline]
+    pub fn new(
+        src: IpAddr,
+        dst: IpAddr,
+        sport: u16,
+        dport: u16,
+        proto: IpProto,
+    ) -> (FlowKey, Direction) {
+        if (src, sport) <= (dst, dport) {
+            (
+                FlowKey { lo_addr: src, hi_addr: dst, lo_port: sport, hi_port: dport, proto },
+                Direction::Forward,
+            )
+        } else {
+            (
+                FlowKey { lo_addr: dst, hi_addr: src, lo_port: dport, hi_port: sport, proto },
+                Direction::Reverse,
+            )
+        }
+    }
+
+    /// The endpoints as (source, source port, destination, destination port) for a direction.
+    pub fn endpoints(&self, dir: Direction) -> (IpAddr, u16, IpAddr, u16) {
+        match dir {
+            Direction::Forward => (self.lo_addr, self.lo_port, self.hi_addr, self.hi_port),
+            Direction::Reverse => (self.hi_addr, self.hi_port, self.lo_addr, self.lo_port),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn flow_key_is_symmetric_and_orders_by_address_then_port() {
+        let a: IpAddr = Ipv6Addr::LOCALHOST.into();
+        let b: IpAddr = "fd00::2".parse().expect("literal");
+        let (k, d) = FlowKey::new(b, a, 1, 2, IpProto::UDP);
+        assert_eq!(d, Direction::Reverse);
+        assert_eq!(k.lo_addr, a);
+        assert_eq!(k.endpoints(d), (b, 1, a, 2));
+        // Same address: the port decides.
+        let (k, d) = FlowKey::new(a, a, 9, 3, IpProto::UDP);
+        assert_eq!((k.lo_port, k.hi_port, d), (3, 9, Direction::Reverse));
+    }
+}
