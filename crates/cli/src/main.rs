@@ -1,1 +1,202 @@
-fn main() {}
+//! The `wirescope` binary: parses tcpdump-style arguments, composes a source, the engine and
+//! the sinks, and maps outcomes to exit codes.
+//!
+//! Exit codes: 0 success (also when stdout is closed early: broken pipe); 1 an input could not
+//! be read to its end (truncated or corrupt; everything readable was analysed and reported);
+//! 2 usage error, bad filter or unreadable/non-capture input; 3 an output could not be written.
+
+mod args;
+
+use anyhow::{Context, Result};
+use args::Args;
+use clap::Parser;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use wirescope_capture::{BpfFilter, CaptureReader, MergedReader, PcapWriter};
+use wirescope_engine::pipeline::{self, RunOptions};
+use wirescope_engine::{Engine, EngineConfig, Flow, Sink};
+use wirescope_output::{eve::EveWriter, terminal, zeek};
+
+/// Fans finished flows out to every configured sink.
+struct Sinks {
+    eve: Option<EveWriter<io::BufWriter<std::fs::File>>>,
+    zeek: Option<zeek::ZeekConnLog>,
+}
+
+impl Sink for Sinks {
+    fn flow(&mut self, flow: &Flow) {
+        if let Some(e) = self.eve.as_mut() {
+            e.flow(flow);
+        }
+        if let Some(z) = self.zeek.as_mut() {
+            z.flow(flow);
+        }
+    }
+}
+
+enum Failure {
+    Usage(anyhow::Error),
+    Output(anyhow::Error),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => code,
+        Err(Failure::Usage(e)) => {
+            eprintln!("wirescope: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Output(e)) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("wirescope: {e:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(args: &Args) -> Result<ExitCode, Failure> {
+    if args.read.is_empty() {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "no input: give a capture file with -r FILE (- for stdin); see --help"
+        )));
+    }
+    let mut readers = Vec::with_capacity(args.read.len());
+    for path in &args.read {
+        readers.push(CaptureReader::open(path).map_err(|e| Failure::Usage(e.into()))?);
+    }
+    let first_link = readers
+        .iter()
+        .find_map(|r| r.link_types().first().copied())
+        .unwrap_or(wirescope_core::LinkType::ETHERNET);
+    let names: Vec<String> = readers.iter().map(|r| r.name().to_string()).collect();
+    let mut reader = MergedReader::new(readers);
+
+    let filter_expr = args.filter_expression().map_err(Failure::Usage)?;
+    let filter = match &filter_expr {
+        Some(expr) => Some(
+            BpfFilter::new(expr, first_link, args.snaplen)
+                .map_err(|e| Failure::Usage(e.into()))?,
+        ),
+        None => None,
+    };
+    let writer = match &args.write {
+        Some(p) => Some(
+            PcapWriter::create(p, first_link, args.snaplen)
+                .with_context(|| format!("cannot write {}", p.display()))
+                .map_err(Failure::Output)?,
+        ),
+        None => None,
+    };
+
+    let mut sinks = Sinks { eve: None, zeek: None };
+    if let Some(p) = &args.eve {
+        let f = std::fs::File::create(p)
+            .with_context(|| format!("cannot create EVE file {}", p.display()))
+            .map_err(Failure::Output)?;
+        sinks.eve = Some(EveWriter::new(io::BufWriter::with_capacity(1 << 16, f)));
+    }
+    if let Some(d) = &args.zeek_dir {
+        let fmt = if args.zeek_json { zeek::ZeekFormat::Json } else { zeek::ZeekFormat::Tsv };
+        sinks.zeek = Some(
+            zeek::ZeekConnLog::create(d, fmt)
+                .with_context(|| format!("cannot write Zeek logs to {}", d.display()))
+                .map_err(Failure::Output)?,
+        );
+    }
+
+    let mut cfg = EngineConfig::default();
+    if let Some(n) = args.max_flows {
+        cfg.flow.max_flows = n;
+    }
+    cfg.top_n = args.top;
+    let mut engine = Engine::new(cfg);
+
+    let bar = (!args.quiet && io::stderr().is_terminal() && !args.no_progress).then(|| {
+        let b = indicatif::ProgressBar::new(reader.total_size().unwrap_or(0));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} [{bar:30}] {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut progress = |done: u64, total: Option<u64>| {
+        if let Some(b) = &bar {
+            if let Some(t) = total {
+                b.set_length(t);
+            }
+            b.set_position(done);
+        }
+    };
+    let opts = RunOptions {
+        filter,
+        writer,
+        max_packets: args.count,
+        progress: Some(&mut progress),
+    };
+    let (mut report, outcome) = pipeline::run(&mut reader, &mut engine, opts, &mut sinks);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    report.inputs = names
+        .iter()
+        .map(|n| wirescope_engine::InputReport {
+            name: n.clone(),
+            error: reader.errors().iter().find(|e| e.name() == n).map(|e| e.to_string()),
+        })
+        .collect();
+
+    if let Some(e) = sinks.eve.take() {
+        let mut e = e;
+        e.write_stats(&report, engine_last_ts(&report));
+        e.finish().context("writing EVE output").map_err(Failure::Output)?;
+    }
+    if let Some(z) = sinks.zeek.take() {
+        z.finish(engine_last_ts(&report)).context("writing conn.log").map_err(Failure::Output)?;
+    }
+    if let Some(e) = &outcome.write_error {
+        return Err(Failure::Output(anyhow::anyhow!("writing packets: {e}")));
+    }
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let printed = if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else if !args.quiet {
+        out.write_all(terminal::render(&report).as_bytes())
+    } else {
+        Ok(())
+    };
+    printed.and_then(|()| out.flush()).context("writing to stdout").map_err(Failure::Output)?;
+
+    if let Some(e) = &outcome.first_filter_error {
+        eprintln!("wirescope: {} packets skipped by the filter: {e}", outcome.filter_errors);
+    }
+    if outcome.skipped_link_mismatch > 0 {
+        eprintln!(
+            "wirescope: {} packets not written: their link type differs from the output file's",
+            outcome.skipped_link_mismatch
+        );
+    }
+    for e in &outcome.read_errors {
+        eprintln!("wirescope: {e}");
+    }
+    Ok(if outcome.read_errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn engine_last_ts(r: &wirescope_engine::Report) -> Option<wirescope_core::Timestamp> {
+    r.last_ts.as_ref()?;
+    Some(wirescope_core::Timestamp::from_secs_f64(r.timeseries.start_epoch as f64 + r.duration_s))
+}

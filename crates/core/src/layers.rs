@@ -98,6 +98,10 @@ impl LayerSet {
         self.0
     }
 
+    pub fn from_bits(bits: u32) -> LayerSet {
+        LayerSet(bits)
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Layer> {
         Layer::ALL.into_iter().filter(move |l| self.contains(*l))
     }

@@ -1,1 +1,484 @@
-//! placeholder
+//! The analysis engine: decode → flow table → statistics, on packet time.
+//!
+//! Owns: [`Engine`] (per-packet accounting and flow-end aggregation), [`Report`] (the owned
+//! result), the [`Sink`] trait through which finished flows leave, and [`pipeline::run`],
+//! which drives an engine from a capture source with an optional BPF filter and pcap writer.
+//!
+//! Never does: allocation per packet in steady state (tables are bounded and reserved; owned
+//! data is built only when a flow ends or the report is made), locks, logging, wall-clock reads.
+//!
+//! Bounds: flows ([`FlowConfig::max_flows`]), hosts and host pairs ([`EngineConfig`]),
+//! time-series buckets (bucket width doubles past the cap), RTT samples (reservoirs).
+//!
+//! ```
+//! use wirescope_engine::{Engine, EngineConfig, NullSink};
+//! use wirescope_core::{Frame, LinkType, Timestamp};
+//! let mut engine = Engine::new(EngineConfig::default());
+//! let frame = Frame { ts: Timestamp(0), wire_len: 0, link: LinkType::ETHERNET, iface: 0, data: &[] };
+//! engine.process(&frame, &mut NullSink);
+//! let report = engine.finish(&mut NullSink);
+//! assert_eq!(report.packets, 1);
+//! ```
+
+mod hosts;
+pub mod pipeline;
+mod report;
+mod series;
+
+pub use hosts::{CappedMap, HostTotals, PairTotals};
+pub use report::*;
+pub use series::{Reservoir, TimeSeries, SERIES_CLASSES};
+pub use wirescope_flow::{Flow, FlowConfig};
+
+use hosts::HostStats;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use wirescope_core::{Anomaly, Frame, Layer, LinkType, Timestamp};
+use wirescope_flow::FlowTable;
+use wirescope_wire::Packet;
+
+/// Receives what leaves the engine. Default methods ignore everything.
+pub trait Sink {
+    /// A flow ended (timeout, eviction, reuse, or end of input).
+    fn flow(&mut self, _flow: &Flow) {}
+    /// A decoded packet (for sinks that need per-packet detail; keep it cheap).
+    fn packet(&mut self, _frame: &Frame<'_>, _pkt: &Packet<'_>) {}
+}
+
+/// A sink that drops everything.
+pub struct NullSink;
+impl Sink for NullSink {}
+
+/// Engine limits. Defaults keep a full run well under 256 MB.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub flow: FlowConfig,
+    /// Rows in top-N tables.
+    pub top_n: usize,
+    pub max_hosts: usize,
+    pub max_pairs: usize,
+    pub max_series_buckets: usize,
+    /// Servers whose handshake RTTs are kept.
+    pub max_rtt_servers: usize,
+    /// RTT samples kept per server and overall.
+    pub rtt_samples_per_server: usize,
+    pub rtt_samples_total: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            flow: FlowConfig::default(),
+            top_n: 10,
+            max_hosts: 65_536,
+            max_pairs: 65_536,
+            max_series_buckets: 3_600,
+            max_rtt_servers: 4_096,
+            rtt_samples_per_server: 64,
+            rtt_samples_total: 65_536,
+        }
+    }
+}
+
+const N_LAYERS: usize = Layer::ALL.len();
+const N_ANOMALIES: usize = Anomaly::ALL.len();
+
+/// Everything computed from finished flows.
+struct FlowAggregates {
+    hosts: HostStats,
+    rtt_all: Reservoir,
+    rtt_servers: CappedMap<IpAddr, ServerRtt>,
+    rtt_samples_per_server: usize,
+    tcp_states: BTreeMap<&'static str, u64>,
+    by_proto: BTreeMap<&'static str, u64>,
+    handshakes: u64,
+    retransmissions: u64,
+    out_of_order: u64,
+    missed_bytes: u64,
+    acks: u64,
+    ack_gaps: u64,
+}
+
+#[derive(Default)]
+struct ServerRtt {
+    handshakes: u64,
+    samples: Option<Reservoir>,
+}
+
+impl FlowAggregates {
+    fn add(&mut self, fl: &Flow) {
+        self.hosts.add_flow(fl);
+        *self.by_proto.entry(fl.key.proto.name()).or_default() += 1;
+        if fl.key.proto == wirescope_core::IpProto::TCP {
+            *self.tcp_states.entry(fl.conn_state()).or_default() += 1;
+            for e in &fl.tcp {
+                self.retransmissions += u64::from(e.retransmissions);
+                self.out_of_order += u64::from(e.out_of_order);
+                self.missed_bytes += e.missed_bytes;
+                self.acks += u64::from(e.acks);
+                self.ack_gaps += u64::from(e.ack_gaps);
+            }
+        }
+        if let Some(rtt) = fl.rtt_ns {
+            self.handshakes += 1;
+            self.rtt_all.add(rtt);
+            let per = self.rtt_samples_per_server;
+            let s = self.rtt_servers.entry(fl.resp().0, |s| s.handshakes);
+            s.handshakes += 1;
+            s.samples.get_or_insert_with(|| Reservoir::new(per)).add(rtt);
+        }
+    }
+}
+
+/// The analysis engine for one stream of packets.
+pub struct Engine {
+    cfg: EngineConfig,
+    table: FlowTable,
+    agg: FlowAggregates,
+    packets: u64,
+    bytes: u64,
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
+    layer_pkts: [u64; N_LAYERS],
+    layer_bytes: [u64; N_LAYERS],
+    anomaly_counts: [u64; N_ANOMALIES],
+    anomalous_packets: u64,
+    /// (layer-set bits, packets, bytes), few distinct entries; `hier_last` caches the last hit.
+    hierarchy: Vec<(u32, u64, u64)>,
+    hier_last: usize,
+    links: Vec<(LinkType, u64)>,
+    series: TimeSeries,
+    tcp_segments: u64,
+}
+
+impl Engine {
+    pub fn new(cfg: EngineConfig) -> Engine {
+        Engine {
+            table: FlowTable::new(cfg.flow.clone()),
+            agg: FlowAggregates {
+                hosts: HostStats::new(cfg.max_hosts, cfg.max_pairs),
+                rtt_all: Reservoir::new(cfg.rtt_samples_total),
+                rtt_servers: CappedMap::new(cfg.max_rtt_servers),
+                rtt_samples_per_server: cfg.rtt_samples_per_server,
+                tcp_states: BTreeMap::new(),
+                by_proto: BTreeMap::new(),
+                handshakes: 0,
+                retransmissions: 0,
+                out_of_order: 0,
+                missed_bytes: 0,
+                acks: 0,
+                ack_gaps: 0,
+            },
+            packets: 0,
+            bytes: 0,
+            first_ts: None,
+            last_ts: None,
+            layer_pkts: [0; N_LAYERS],
+            layer_bytes: [0; N_LAYERS],
+            anomaly_counts: [0; N_ANOMALIES],
+            anomalous_packets: 0,
+            hierarchy: Vec::with_capacity(64),
+            hier_last: 0,
+            links: Vec::with_capacity(4),
+            series: TimeSeries::new(cfg.max_series_buckets),
+            tcp_segments: 0,
+            cfg,
+        }
+    }
+
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// Analyses one frame.
+    pub fn process(&mut self, frame: &Frame<'_>, sink: &mut dyn Sink) {
+        let mut pkt = wirescope_wire::decode(frame.link, frame.data);
+        if (frame.wire_len as usize) < frame.data.len() || frame.data.is_empty() {
+            pkt.anomalies.insert(Anomaly::BadFrameLength);
+        }
+        let wire = u64::from(frame.wire_len.max(frame.data.len() as u32));
+        self.packets += 1;
+        self.bytes += wire;
+        self.first_ts = Some(self.first_ts.map_or(frame.ts, |t| t.min(frame.ts)));
+        self.last_ts = Some(self.last_ts.map_or(frame.ts, |t| t.max(frame.ts)));
+
+        match self.links.iter_mut().find(|(l, _)| *l == frame.link) {
+            Some((_, n)) => *n += 1,
+            None => self.links.push((frame.link, 1)),
+        }
+
+        let mut bits = pkt.layers.bits();
+        let all_bits = bits;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            self.layer_pkts[i] += 1;
+            self.layer_bytes[i] += wire;
+            bits &= bits - 1;
+        }
+        if !pkt.anomalies.is_empty() {
+            self.anomalous_packets += 1;
+            for a in pkt.anomalies.iter() {
+                self.anomaly_counts[a as usize] += 1;
+            }
+        }
+        self.count_hierarchy(all_bits, wire);
+
+        let l = pkt.layers;
+        let class = if l.contains(Layer::Tcp) {
+            0
+        } else if l.contains(Layer::Udp) {
+            1
+        } else if l.contains(Layer::Icmp) || l.contains(Layer::Icmpv6) {
+            2
+        } else if l.contains(Layer::Arp) {
+            3
+        } else if l.contains(Layer::Ipv4) || l.contains(Layer::Ipv6) {
+            4
+        } else {
+            5
+        };
+        self.series.add(frame.ts.secs(), class, wire);
+        if matches!(pkt.transport, wirescope_wire::Transport::Tcp(_)) {
+            self.tcp_segments += 1;
+        }
+
+        let agg = &mut self.agg;
+        self.table.process(frame.ts, &pkt, &mut |fl: &Flow| {
+            agg.add(fl);
+            sink.flow(fl);
+        });
+        sink.packet(frame, &pkt);
+    }
+
+    #[inline]
+    fn count_hierarchy(&mut self, bits: u32, wire: u64) {
+        if let Some(e) = self.hierarchy.get_mut(self.hier_last) {
+            if e.0 == bits {
+                e.1 += 1;
+                e.2 += wire;
+                return;
+            }
+        }
+        match self.hierarchy.iter().position(|e| e.0 == bits) {
+            Some(i) => {
+                self.hier_last = i;
+                self.hierarchy[i].1 += 1;
+                self.hierarchy[i].2 += wire;
+            }
+            None => {
+                self.hierarchy.push((bits, 1, wire));
+                self.hier_last = self.hierarchy.len() - 1;
+            }
+        }
+    }
+
+    /// Ends every remaining flow and builds the report.
+    pub fn finish(&mut self, sink: &mut dyn Sink) -> Report {
+        let agg = &mut self.agg;
+        self.table.flush(&mut |fl: &Flow| {
+            agg.add(fl);
+            sink.flow(fl);
+        });
+        self.report()
+    }
+
+    fn report(&self) -> Report {
+        let ts = self.table.stats();
+        let mut protocols = BTreeMap::new();
+        let mut protocol_bytes = BTreeMap::new();
+        // The eight headline protocols are always present, even at zero.
+        for l in [
+            Layer::Eth,
+            Layer::Arp,
+            Layer::Ipv4,
+            Layer::Ipv6,
+            Layer::Tcp,
+            Layer::Udp,
+            Layer::Icmp,
+            Layer::Icmpv6,
+        ] {
+            protocols.insert(l.key(), 0);
+            protocol_bytes.insert(l.key(), 0);
+        }
+        for l in Layer::ALL {
+            let i = l as usize;
+            if self.layer_pkts[i] > 0 {
+                protocols.insert(l.key(), self.layer_pkts[i]);
+                protocol_bytes.insert(l.key(), self.layer_bytes[i]);
+            }
+        }
+        let mut hierarchy: Vec<HierarchyEntry> = self
+            .hierarchy
+            .iter()
+            .map(|&(bits, packets, bytes)| HierarchyEntry {
+                path: hierarchy_path(bits),
+                packets,
+                bytes,
+            })
+            .collect();
+        hierarchy.sort_by(|a, b| b.packets.cmp(&a.packets).then(a.path.cmp(&b.path)));
+
+        let anomalies = Anomaly::ALL
+            .iter()
+            .filter(|a| self.anomaly_counts[**a as usize] > 0)
+            .map(|a| (a.key(), self.anomaly_counts[*a as usize]))
+            .collect();
+
+        let talker = |(ip, h): (IpAddr, HostTotals)| TalkerEntry {
+            ip: ip.to_string(),
+            bytes: h.bytes(),
+            packets: h.packets(),
+            bytes_sent: h.bytes_sent,
+            bytes_received: h.bytes_received,
+            packets_sent: h.packets_sent,
+            packets_received: h.packets_received,
+            flows: h.flows,
+        };
+        let n = self.cfg.top_n;
+        let hosts = &self.agg.hosts;
+        let talkers = Talkers {
+            by_bytes: hosts.hosts.top(n, HostTotals::bytes).into_iter().map(talker).collect(),
+            by_packets: hosts.hosts.top(n, HostTotals::packets).into_iter().map(talker).collect(),
+            hosts_tracked: hosts.hosts.len() as u64,
+            hosts_evicted: hosts.hosts.evicted_total,
+        };
+        let pairs = hosts
+            .pairs
+            .top(n, |p| p.bytes)
+            .into_iter()
+            .map(|((a, b), p)| PairEntry {
+                a: a.to_string(),
+                b: b.to_string(),
+                packets: p.packets,
+                bytes: p.bytes,
+                bytes_a_to_b: p.bytes_a_to_b,
+                bytes_b_to_a: p.bytes_b_to_a,
+                flows: p.flows,
+            })
+            .collect();
+
+        let series = &self.series;
+        let timeseries = SeriesReport {
+            start: self.first_ts.map(|_| Timestamp(series.start_sec * 1_000_000_000).to_string()),
+            start_epoch: series.start_sec,
+            bucket_seconds: series.bucket_secs,
+            classes: SERIES_CLASSES.to_vec(),
+            packets: series.packets.iter().map(|r| r.to_vec()).collect(),
+            bytes: series.bytes.iter().map(|r| r.to_vec()).collect(),
+        };
+
+        let mut servers: Vec<(IpAddr, &Reservoir)> = self
+            .agg
+            .rtt_servers
+            .iter()
+            .filter_map(|(ip, s)| s.samples.as_ref().map(|r| (*ip, r)))
+            .collect();
+        servers.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
+        let latency = Latency {
+            handshakes: self.agg.handshakes,
+            handshake_rtt: rtt_stats(&self.agg.rtt_all),
+            servers: servers
+                .into_iter()
+                .take(n)
+                .filter_map(|(ip, r)| {
+                    rtt_stats(r).map(|rtt| ServerRttEntry { server: ip.to_string(), rtt })
+                })
+                .collect(),
+        };
+        let a = &self.agg;
+        let pct = |x: u64, of: u64| if of == 0 { 0.0 } else { x as f64 * 100.0 / of as f64 };
+        let loss = Loss {
+            tcp_segments: self.tcp_segments,
+            retransmissions: a.retransmissions,
+            out_of_order: a.out_of_order,
+            missed_bytes: a.missed_bytes,
+            acks: a.acks,
+            ack_gaps: a.ack_gaps,
+            capture_loss_percent: pct(a.ack_gaps, a.acks),
+            retransmission_percent: pct(a.retransmissions, self.tcp_segments),
+        };
+
+        Report {
+            version: 1,
+            packets: self.packets,
+            packets_read: self.packets,
+            bytes: self.bytes,
+            first_ts: self.first_ts.map(|t| t.to_string()),
+            last_ts: self.last_ts.map(|t| t.to_string()),
+            duration_s: match (self.first_ts, self.last_ts) {
+                (Some(f), Some(l)) => l.since(f) as f64 / 1e9,
+                _ => 0.0,
+            },
+            link_types: self.links.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+            protocols,
+            protocol_bytes,
+            hierarchy,
+            anomalies,
+            anomalous_packets: self.anomalous_packets,
+            conversations: Conversations {
+                tcp: ts.conversations_tcp,
+                udp: ts.conversations_udp,
+                other: ts.conversations_other,
+                exact: ts.conversations_exact,
+            },
+            flows: FlowSummary {
+                created: ts.flows_created_total,
+                max_active: ts.max_active_flows,
+                max_flows: self.table.config().max_flows as u64,
+                evicted: ts.flows_evicted_total,
+                timed_out: ts.flows_timed_out_total,
+                reused: ts.flows_reused_total,
+                untracked_ip_packets: ts.untracked_ip_packets_total,
+                tcp_states: a.tcp_states.clone(),
+                by_proto: a.by_proto.clone(),
+            },
+            talkers,
+            pairs,
+            timeseries,
+            latency,
+            loss,
+            ..Report::default()
+        }
+    }
+}
+
+fn rtt_stats(r: &Reservoir) -> Option<RttStats> {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    Some(RttStats {
+        samples: r.count,
+        min_ms: ms(if r.count == 0 { return None } else { r.min }),
+        median_ms: ms(r.quantile(0.5)?),
+        p95_ms: ms(r.quantile(0.95)?),
+        max_ms: ms(r.max),
+    })
+}
+
+/// Layers of a layer set in hierarchy order (outermost first).
+fn hierarchy_path(bits: u32) -> String {
+    const ORDER: [Layer; 17] = [
+        Layer::Cooked,
+        Layer::Eth,
+        Layer::Vlan,
+        Layer::Mpls,
+        Layer::Pppoe,
+        Layer::Arp,
+        Layer::Ipv4,
+        Layer::Ipv6,
+        Layer::IpInIp,
+        Layer::Gre,
+        Layer::Vxlan,
+        Layer::Fragment,
+        Layer::Tcp,
+        Layer::Udp,
+        Layer::Sctp,
+        Layer::Icmp,
+        Layer::Icmpv6,
+    ];
+    let set = wirescope_core::LayerSet::from_bits(bits);
+    let parts: Vec<&str> = ORDER.iter().filter(|l| set.contains(**l)).map(|l| l.key()).collect();
+    if parts.is_empty() {
+        "unknown".to_string()
+    } else {
+        parts.join(":")
+    }
+}

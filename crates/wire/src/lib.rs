@@ -1,16 +1,78 @@
-//! Borrowing L2–L4 decode: Ethernet, 802.1Q/QinQ, ARP, IPv4, IPv6, TCP, UDP, ICMP, ICMPv6,
-//! and GRE / VXLAN / IP-in-IP encapsulations.
+//! Borrowing L2–L4 decode: Ethernet, 802.1Q/QinQ, ARP, MPLS, PPPoE, IPv4, IPv6, TCP, UDP,
+//! ICMP, ICMPv6, SCTP, and GRE / ERSPAN / VXLAN / IP-in-IP encapsulations.
 //!
-//! Contract (the rest of wirescope relies on it):
-//! - [`decode`] never panics, never allocates, never loops unboundedly, whatever the bytes.
+//! **Owns:** turning one captured frame into a [`Packet`]: which [`Layer`]s it holds, which
+//! [`Anomaly`]s its headers show, the innermost IP header, its transport header and a borrowed
+//! view of the transport payload.
+//!
+//! **Never does:** allocate, log, format, read the clock, keep state between packets, verify
+//! TCP/UDP checksums (offload makes them noise), reassemble fragments or streams, or decode
+//! application protocols. Those belong to `flow` and `engine`.
+//!
+//! **Contract** (the rest of wirescope relies on it):
+//! - [`decode`] never panics, never allocates, never loops unboundedly, whatever the bytes:
+//!   at most [`MAX_VLAN_TAGS`] VLAN tags, [`MAX_MPLS_LABELS`] MPLS labels,
+//!   [`MAX_IPV6_EXT_HEADERS`] IPv6 extension headers and [`MAX_ENCAPSULATIONS`] tunnels are
+//!   followed; every option walk consumes at least one byte per step within a ≤ 40-byte area.
 //! - Malformed input is data: each problem sets an [`Anomaly`] bit and decoding stops at the
 //!   deepest layer that could be read; the layers decoded so far stay available.
 //! - Every length read from the wire is bounded by the captured bytes.
+//! - [`Packet::layers`] is the union over all encapsulation levels; [`Packet::ip`],
+//!   [`Packet::transport`] and [`Packet::payload`] describe the innermost IP packet that could
+//!   be read; [`Packet::eth`] and [`Packet::vlan`] the outermost frame.
+//! - A layer's bit is set as soon as one byte of its header is captured (as Wireshark lists a
+//!   protocol once its dissector runs); a short header adds the matching `Truncated*` anomaly.
+//!
+//! ```
+//! use wirescope_wire::{decode, tcp_flags, LinkType, Layer, Transport};
+//!
+//! // A raw IPv4 packet (LINKTYPE_RAW): 198.18.0.1:40000 -> 198.18.0.2:80, TCP SYN.
+//! let mut pkt = [0u8; 40];
+//! pkt[..20].copy_from_slice(&[
+//!     0x45, 0x00, 0x00, 0x28, // version 4, IHL 5, total length 40
+//!     0x00, 0x01, 0x40, 0x00, // ident 1, DF
+//!     0x40, 0x06, 0x00, 0x00, // TTL 64, TCP, checksum (not filled in: flagged, not fatal)
+//!     198, 18, 0, 1, 198, 18, 0, 2,
+//! ]);
+//! pkt[20..34].copy_from_slice(&[
+//!     0x9c, 0x40, 0x00, 0x50, // ports 40000 -> 80
+//!     0, 0, 0, 1, 0, 0, 0, 0, // seq 1, ack 0
+//!     0x50, 0x02, // data offset 5, SYN
+//! ]);
+//! let p = decode(LinkType::RAW, &pkt);
+//! assert!(p.layers.contains(Layer::Ipv4) && p.layers.contains(Layer::Tcp));
+//! let Transport::Tcp(tcp) = p.transport else { panic!("not TCP") };
+//! assert_eq!((tcp.src_port, tcp.dst_port), (40000, 80));
+//! assert!(tcp.has(tcp_flags::SYN) && !tcp.has(tcp_flags::ACK));
+//! assert!(p.payload.is_empty());
+//! ```
 
 #![forbid(unsafe_code)]
 
+mod arp;
+mod bytes;
+mod decoder;
+mod ethernet;
+mod icmp;
+mod ip;
+mod ipv4;
+mod ipv6;
+mod link;
+mod mpls;
+mod ppp;
+mod sctp;
+mod tcp;
+mod tunnel;
+mod udp;
+
 use std::net::IpAddr;
-pub use wirescope_core::{Anomaly, AnomalySet, IpProto, Layer, LayerSet, LinkType};
+pub use wirescope_core::{Anomaly, AnomalySet, Frame, IpProto, Layer, LayerSet, LinkType};
+
+pub use decoder::MAX_ENCAPSULATIONS;
+pub use ethernet::MAX_VLAN_TAGS;
+pub use ipv6::MAX_IPV6_EXT_HEADERS;
+pub use mpls::MAX_MPLS_LABELS;
+pub use tunnel::{VXLAN_GPE_PORT, VXLAN_PORT};
 
 /// TCP flag bits as they appear in byte 13 of the TCP header (plus NS from byte 12 in bit 8).
 pub mod tcp_flags {
@@ -45,6 +107,9 @@ pub struct Packet<'a> {
     /// Transport payload length as the headers claim it (IP length minus headers), which the
     /// flow layer uses for sequence analysis even when the capture was cut short.
     pub payload_wire_len: u32,
+    /// How many encapsulations (IP-in-IP, GRE, VXLAN) were followed to reach [`Packet::ip`]:
+    /// 0 for a plain packet, at most [`MAX_ENCAPSULATIONS`].
+    pub tunnel_depth: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +137,8 @@ pub struct IpInfo {
     /// The upper-layer protocol (after IPv6 extension headers).
     pub proto: IpProto,
     pub ttl: u8,
-    /// IPv4 total length, or IPv6 40 + payload length.
+    /// IPv4 total length, or IPv6 40 + payload length (saturating at 65535). When the length
+    /// field is 0 (IPv4 from TSO-offloading NICs, IPv6 jumbograms) it is the captured length.
     pub total_len: u16,
     /// Header length including IPv4 options / IPv6 extension headers.
     pub header_len: u16,
@@ -82,6 +148,8 @@ pub struct IpInfo {
     /// IPv4 identification or IPv6 fragment identification (0 when absent).
     pub ident: u32,
     pub dscp: u8,
+    /// IPv6 flow label (RFC 8200 §6); 0 for IPv4.
+    pub flow_label: u32,
 }
 
 impl IpInfo {
@@ -99,7 +167,10 @@ pub enum Transport {
     Udp(UdpInfo),
     Icmp(IcmpInfo),
     Icmpv6(IcmpInfo),
-    Sctp { src_port: u16, dst_port: u16 },
+    Sctp {
+        src_port: u16,
+        dst_port: u16,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -153,7 +224,30 @@ pub struct IcmpInfo {
 }
 
 /// Decodes one frame of the given link type.
+///
+/// The frame's length on the wire is not known here, so an IP length beyond the captured
+/// bytes is taken as the snaplen's doing and never flagged as
+/// [`Anomaly::IpLengthExceedsFrame`]; use [`decode_frame`] when the wire length is known.
+#[inline]
 pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
-    let _ = (link, data);
-    Packet::default()
+    decoder::run(link, data, bytes::UNKNOWN_LEN)
+}
+
+/// Decodes a captured [`Frame`], using its wire length to tell a snaplen cut (fine) from an IP
+/// length that the frame could never have held ([`Anomaly::IpLengthExceedsFrame`]).
+///
+/// Adds [`Anomaly::BadFrameLength`] when the capture length exceeds the wire length (the
+/// wire length is then ignored).
+#[inline]
+pub fn decode_frame<'a>(frame: &Frame<'a>) -> Packet<'a> {
+    let caplen = bytes::len_u32(frame.data.len());
+    if caplen > frame.wire_len {
+        let mut p = decoder::run(frame.link, frame.data, bytes::UNKNOWN_LEN);
+        if frame.link.is_supported() {
+            p.anomalies.insert(Anomaly::BadFrameLength);
+        }
+        p
+    } else {
+        decoder::run(frame.link, frame.data, frame.wire_len)
+    }
 }

@@ -1,0 +1,98 @@
+//! Command-line arguments, with tcpdump's spelling where tcpdump has the option.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wirescope",
+    version,
+    about = "Network traffic analyzer: decode, flows, statistics, EVE and Zeek-style logs",
+    after_help = "Examples:\n  wirescope -r capture.pcap\n  wirescope -r a.pcap -r b.pcapng --json 'tcp port 443'\n  wirescope -r capture.pcap --eve eve.json --zeek-dir logs/ -w https.pcap 'tcp port 443'"
+)]
+pub struct Args {
+    /// Read packets from a pcap or pcapng file ("-" = standard input). Repeat to analyse several
+    /// files as one stream in timestamp order.
+    #[arg(short = 'r', value_name = "FILE")]
+    pub read: Vec<PathBuf>,
+
+    /// Write the packets that pass the filter to a pcap file ("-" = standard output).
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Stop after N packets (that pass the filter).
+    #[arg(short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Don't resolve addresses to names (wirescope never does; accepted for tcpdump habits).
+    #[arg(short = 'n')]
+    pub numeric: bool,
+
+    /// Read the BPF filter expression from FILE (tcpdump's -F).
+    #[arg(short = 'F', value_name = "FILE")]
+    pub filter_file: Option<PathBuf>,
+
+    /// Snapshot length assumed when compiling the filter and written in -w files.
+    #[arg(short = 's', value_name = "SNAPLEN", default_value_t = 262_144)]
+    pub snaplen: u32,
+
+    /// Print one JSON document with every statistic instead of the terminal summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write EVE-style JSON lines (flow and stats events) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub eve: Option<PathBuf>,
+
+    /// Write Zeek-style logs (conn.log) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub zeek_dir: Option<PathBuf>,
+
+    /// Write the Zeek-style logs as JSON lines instead of TSV.
+    #[arg(long, requires = "zeek_dir")]
+    pub zeek_json: bool,
+
+    /// Most flows held at once (the flow table's memory cap).
+    #[arg(long, value_name = "N")]
+    pub max_flows: Option<usize>,
+
+    /// Rows in top-N tables.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Print no summary (outputs requested with -w/--eve/--zeek-dir are still written).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    /// Never show the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// BPF filter expression (tcpdump syntax), as trailing arguments.
+    #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
+    pub expression: Vec<String>,
+}
+
+impl Args {
+    /// The filter expression from -F or the trailing arguments (tcpdump ignores the trailing
+    /// arguments when -F is given; we refuse the ambiguity instead).
+    pub fn filter_expression(&self) -> Result<Option<String>> {
+        match (&self.filter_file, self.expression.is_empty()) {
+            (Some(_), false) => anyhow::bail!("give the filter either with -F or as arguments, not both"),
+            (Some(p), true) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read filter file {}", p.display()))?;
+                // tcpdump's -F files may contain '#' comments.
+                let expr: Vec<&str> = text
+                    .lines()
+                    .map(|l| l.split('#').next().unwrap_or("").trim())
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                Ok((!expr.is_empty()).then(|| expr.join(" ")))
+            }
+            (None, true) => Ok(None),
+            (None, false) => Ok(Some(self.expression.join(" "))),
+        }
+    }
+}

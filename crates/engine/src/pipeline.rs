@@ -1,0 +1,90 @@
+//! Drives an [`Engine`] from a capture source: read → BPF filter → (write) → analyse.
+
+use crate::{Engine, Report, Sink};
+use wirescope_capture::{BpfFilter, CaptureError, FilterError, MergedReader, PcapWriter};
+
+/// Options of one offline run.
+#[derive(Default)]
+pub struct RunOptions<'p> {
+    /// A compiled BPF filter; frames it rejects are neither analysed nor written.
+    pub filter: Option<BpfFilter>,
+    /// Where `-w` writes the frames that pass the filter.
+    pub writer: Option<PcapWriter>,
+    /// Stop after this many analysed packets (`-c`).
+    pub max_packets: Option<u64>,
+    /// Called every 65 536 packets read with (bytes consumed, total bytes if known).
+    pub progress: Option<&'p mut dyn FnMut(u64, Option<u64>)>,
+}
+
+/// What the run met besides the report: per-input read errors and filter/writer problems.
+#[derive(Debug, Default)]
+pub struct RunOutcome {
+    pub read_errors: Vec<String>,
+    pub filter_errors: u64,
+    pub first_filter_error: Option<FilterError>,
+    pub write_error: Option<CaptureError>,
+    pub written: u64,
+    pub skipped_link_mismatch: u64,
+}
+
+impl RunOutcome {
+    /// True when some input could not be read to its end.
+    pub fn incomplete(&self) -> bool {
+        !self.read_errors.is_empty() || self.write_error.is_some()
+    }
+}
+
+/// Runs the whole input through the engine and returns the report and outcome.
+pub fn run(
+    reader: &mut MergedReader,
+    engine: &mut Engine,
+    mut opts: RunOptions<'_>,
+    sink: &mut dyn Sink,
+) -> (Report, RunOutcome) {
+    let mut outcome = RunOutcome::default();
+    let had_writer = opts.writer.is_some();
+    let mut read: u64 = 0;
+    let limit = opts.max_packets.unwrap_or(u64::MAX);
+    while engine.packets() < limit && reader.advance() {
+        let frame = reader.current();
+        read += 1;
+        if read & 0xFFFF == 0 {
+            if let Some(p) = opts.progress.as_mut() {
+                p(reader.bytes_consumed(), reader.total_size());
+            }
+        }
+        if let Some(f) = opts.filter.as_mut() {
+            match f.matches(&frame) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    outcome.filter_errors += 1;
+                    outcome.first_filter_error.get_or_insert(e);
+                    continue;
+                }
+            }
+        }
+        if let Some(w) = opts.writer.as_mut() {
+            if outcome.write_error.is_none() {
+                match w.write(&frame) {
+                    Ok(()) => outcome.written += 1,
+                    Err(e) => outcome.write_error = Some(e),
+                }
+            }
+        }
+        engine.process(&frame, sink);
+    }
+    // Like tcpdump, `-c` stops reading: the rest of the input is not counted.
+    if let Some(w) = opts.writer.take() {
+        outcome.skipped_link_mismatch = w.skipped_link_mismatch();
+        if let Err(e) = w.finish() {
+            outcome.write_error.get_or_insert(e);
+        }
+    }
+    outcome.read_errors = reader.errors().iter().map(|e| e.to_string()).collect();
+    let mut report = engine.finish(sink);
+    report.packets_read = read;
+    report.written = had_writer.then_some(outcome.written);
+    report.filter = opts.filter.as_ref().map(|f| f.expr().to_string());
+    (report, outcome)
+}

@@ -1,0 +1,161 @@
+//! The owned summary of a run: what `--json` prints and the terminal summary renders.
+//! Field names are a public API (documented in docs/events.md); change them only with care.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Schema version of this document.
+    pub version: u32,
+    pub inputs: Vec<InputReport>,
+    /// Packets analysed (after the BPF filter, and `-c`).
+    pub packets: u64,
+    /// Packets read from the inputs (before the filter).
+    pub packets_read: u64,
+    /// Sum of original (wire) frame lengths of the analysed packets.
+    pub bytes: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    pub duration_s: f64,
+    pub link_types: BTreeMap<String, u64>,
+    /// Packets containing each layer at any encapsulation depth (ICMP-quoted headers excluded).
+    pub protocols: BTreeMap<&'static str, u64>,
+    pub protocol_bytes: BTreeMap<&'static str, u64>,
+    pub hierarchy: Vec<HierarchyEntry>,
+    pub anomalies: BTreeMap<&'static str, u64>,
+    /// Packets with at least one anomaly.
+    pub anomalous_packets: u64,
+    pub conversations: Conversations,
+    pub flows: FlowSummary,
+    pub talkers: Talkers,
+    pub pairs: Vec<PairEntry>,
+    pub timeseries: SeriesReport,
+    pub latency: Latency,
+    pub loss: Loss,
+    pub filter: Option<String>,
+    /// Packets written with `-w`.
+    pub written: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InputReport {
+    pub name: String,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HierarchyEntry {
+    /// Layers present, outermost first, joined by ':' (e.g. `eth:vlan:ipv4:tcp`).
+    pub path: String,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Conversations {
+    /// Distinct bidirectional (address, port, address, port) tuples, as `tshark -z conv,tcp`.
+    pub tcp: u64,
+    pub udp: u64,
+    /// Other IP protocols (ICMP by type pair, SCTP, GRE, ...).
+    pub other: u64,
+    /// False when more distinct keys were seen than the configured cap (then upper bounds).
+    pub exact: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FlowSummary {
+    pub created: u64,
+    pub max_active: u64,
+    pub max_flows: u64,
+    pub evicted: u64,
+    pub timed_out: u64,
+    pub reused: u64,
+    /// Packets with an IP header that no flow could take (later fragments, cut headers).
+    pub untracked_ip_packets: u64,
+    /// Zeek `conn_state` of TCP flows.
+    pub tcp_states: BTreeMap<&'static str, u64>,
+    pub by_proto: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TalkerEntry {
+    pub ip: String,
+    pub bytes: u64,
+    pub packets: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub flows: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Talkers {
+    pub by_bytes: Vec<TalkerEntry>,
+    pub by_packets: Vec<TalkerEntry>,
+    pub hosts_tracked: u64,
+    pub hosts_evicted: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PairEntry {
+    pub a: String,
+    pub b: String,
+    pub packets: u64,
+    pub bytes: u64,
+    pub bytes_a_to_b: u64,
+    pub bytes_b_to_a: u64,
+    pub flows: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SeriesReport {
+    pub start: Option<String>,
+    pub start_epoch: i64,
+    pub bucket_seconds: i64,
+    pub classes: Vec<&'static str>,
+    /// One row per bucket, one column per class.
+    pub packets: Vec<Vec<u64>>,
+    pub bytes: Vec<Vec<u64>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RttStats {
+    pub samples: u64,
+    pub min_ms: f64,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ServerRttEntry {
+    pub server: String,
+    #[serde(flatten)]
+    pub rtt: RttStats,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Latency {
+    /// TCP handshakes completed (SYN, SYN-ACK, ACK all seen).
+    pub handshakes: u64,
+    /// SYN → ACK of the SYN-ACK, as seen at the capture point.
+    pub handshake_rtt: Option<RttStats>,
+    pub servers: Vec<ServerRttEntry>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Loss {
+    pub tcp_segments: u64,
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    /// Bytes jumped over in sequence space and never filled, plus ACK gaps (Zeek `missed_bytes`).
+    pub missed_bytes: u64,
+    pub acks: u64,
+    /// ACKs for data the capture never saw.
+    pub ack_gaps: u64,
+    /// Zeek capture-loss.zeek's estimate: ack_gaps / acks × 100.
+    pub capture_loss_percent: f64,
+    pub retransmission_percent: f64,
+}

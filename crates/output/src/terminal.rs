@@ -1,0 +1,254 @@
+//! The human-readable summary: aligned tables of the report, for a terminal.
+
+use std::fmt::Write as _;
+use wirescope_engine::{Report, RttStats};
+
+/// A simple left/right aligned text table.
+struct Table {
+    title: String,
+    head: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(title: impl Into<String>, head: Vec<&'static str>) -> Self {
+        Table { title: title.into(), head, rows: Vec::new() }
+    }
+
+    fn row(&mut self, r: Vec<String>) {
+        self.rows.push(r);
+    }
+
+    fn render(&self, out: &mut String) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let mut w: Vec<usize> = self.head.iter().map(|h| h.len()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if i < w.len() {
+                    w[i] = w[i].max(c.chars().count());
+                }
+            }
+        }
+        let _ = writeln!(out, "\n{}", self.title);
+        let line = |out: &mut String, cells: &[String]| {
+            let mut s = String::from("  ");
+            for (i, c) in cells.iter().enumerate() {
+                let pad = w[i].saturating_sub(c.chars().count());
+                // First column left-aligned (names), the rest right-aligned (numbers).
+                if i == 0 {
+                    s.push_str(c);
+                    s.push_str(&" ".repeat(pad));
+                } else {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                }
+                s.push_str("  ");
+            }
+            let _ = writeln!(out, "{}", s.trim_end());
+        };
+        let head: Vec<String> = self.head.iter().map(|h| h.to_string()).collect();
+        line(out, &head);
+        let rule: Vec<String> = w.iter().map(|n| "-".repeat(*n)).collect();
+        line(out, &rule);
+        for r in &self.rows {
+            line(out, r);
+        }
+    }
+}
+
+/// Human units: 1.5 KB, 2.3 MB (decimal, as network tools report traffic).
+pub fn human_bytes(b: u64) -> String {
+    const U: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < U.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.3}")
+}
+
+fn rtt_row(name: String, r: &RttStats) -> Vec<String> {
+    vec![name, r.samples.to_string(), ms(r.min_ms), ms(r.median_ms), ms(r.p95_ms), ms(r.max_ms)]
+}
+
+/// Renders the whole summary.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "wirescope summary");
+    for i in &r.inputs {
+        let _ = writeln!(out, "  input    {}{}", i.name, i.error.as_ref().map(|e| format!("  [{e}]")).unwrap_or_default());
+    }
+    if let Some(f) = &r.filter {
+        let _ = writeln!(out, "  filter   {f}");
+    }
+    let _ = writeln!(
+        out,
+        "  packets  {} ({} read)   bytes {}   duration {:.3} s",
+        r.packets,
+        r.packets_read,
+        human_bytes(r.bytes),
+        r.duration_s
+    );
+    if let (Some(a), Some(b)) = (&r.first_ts, &r.last_ts) {
+        let _ = writeln!(out, "  time     {a} .. {b}");
+    }
+    if r.duration_s > 0.0 {
+        let _ = writeln!(
+            out,
+            "  rate     {:.1} pkt/s   {}/s",
+            r.packets as f64 / r.duration_s,
+            human_bytes((r.bytes as f64 / r.duration_s) as u64)
+        );
+    }
+    if let Some(w) = r.written {
+        let _ = writeln!(out, "  written  {w} packets");
+    }
+
+    let mut t = Table::new("Protocol hierarchy", vec!["layers", "packets", "%", "bytes"]);
+    for h in &r.hierarchy {
+        t.row(vec![h.path.clone(), h.packets.to_string(), pct(h.packets, r.packets), human_bytes(h.bytes)]);
+    }
+    t.render(&mut out);
+
+    let mut t = Table::new("Protocols (packets containing the layer)", vec!["protocol", "packets", "%", "bytes"]);
+    for (k, v) in &r.protocols {
+        if *v > 0 {
+            let b = r.protocol_bytes.get(k).copied().unwrap_or(0);
+            t.row(vec![k.to_string(), v.to_string(), pct(*v, r.packets), human_bytes(b)]);
+        }
+    }
+    t.render(&mut out);
+
+    let c = &r.conversations;
+    let _ = writeln!(
+        out,
+        "\nConversations  tcp {}  udp {}  other {}{}",
+        c.tcp,
+        c.udp,
+        c.other,
+        if c.exact { "" } else { "  (upper bounds: key cap reached)" }
+    );
+    let f = &r.flows;
+    let _ = writeln!(
+        out,
+        "Flows          {} created, peak {} active (cap {}), {} timed out, {} evicted, {} reused",
+        f.created, f.max_active, f.max_flows, f.timed_out, f.evicted, f.reused
+    );
+    if !f.tcp_states.is_empty() {
+        let states: Vec<String> = f.tcp_states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "TCP states     {}", states.join("  "));
+    }
+
+    let mut t = Table::new("Top talkers by bytes", vec!["host", "bytes", "sent", "received", "packets", "flows"]);
+    for h in &r.talkers.by_bytes {
+        t.row(vec![
+            h.ip.clone(),
+            human_bytes(h.bytes),
+            human_bytes(h.bytes_sent),
+            human_bytes(h.bytes_received),
+            h.packets.to_string(),
+            h.flows.to_string(),
+        ]);
+    }
+    t.render(&mut out);
+    let mut t = Table::new("Top talkers by packets", vec!["host", "packets", "sent", "received", "bytes"]);
+    for h in &r.talkers.by_packets {
+        t.row(vec![
+            h.ip.clone(),
+            h.packets.to_string(),
+            h.packets_sent.to_string(),
+            h.packets_received.to_string(),
+            human_bytes(h.bytes),
+        ]);
+    }
+    t.render(&mut out);
+
+    let mut t = Table::new("Who talks to whom (top pairs by bytes)", vec!["host A", "host B", "bytes", "A->B", "B->A", "packets", "flows"]);
+    for p in &r.pairs {
+        t.row(vec![
+            p.a.clone(),
+            p.b.clone(),
+            human_bytes(p.bytes),
+            human_bytes(p.bytes_a_to_b),
+            human_bytes(p.bytes_b_to_a),
+            p.packets.to_string(),
+            p.flows.to_string(),
+        ]);
+    }
+    t.render(&mut out);
+
+    let mut t = Table::new(
+        "Latency: TCP handshake RTT (ms, SYN to ACK as seen here)",
+        vec!["server", "handshakes", "min", "median", "p95", "max"],
+    );
+    if let Some(all) = &r.latency.handshake_rtt {
+        t.row(rtt_row("(all)".into(), all));
+    }
+    for s in &r.latency.servers {
+        t.row(rtt_row(s.server.clone(), &s.rtt));
+    }
+    t.render(&mut out);
+
+    let l = &r.loss;
+    if l.tcp_segments > 0 {
+        let _ = writeln!(
+            out,
+            "\nLoss           {} retransmissions ({:.2}% of {} segments), {} out of order, {} ACK gaps of {} ACKs (capture loss {:.2}%), {} missed bytes",
+            l.retransmissions,
+            l.retransmission_percent,
+            l.tcp_segments,
+            l.out_of_order,
+            l.ack_gaps,
+            l.acks,
+            l.capture_loss_percent,
+            l.missed_bytes
+        );
+    }
+
+    let ts = &r.timeseries;
+    if ts.packets.len() > 1 {
+        let peak = ts.packets.iter().enumerate().max_by_key(|(_, row)| row.iter().sum::<u64>());
+        if let Some((i, row)) = peak {
+            let _ = writeln!(
+                out,
+                "Bandwidth      {} buckets of {} s; peak bucket #{i}: {} packets",
+                ts.packets.len(),
+                ts.bucket_seconds,
+                row.iter().sum::<u64>()
+            );
+        }
+    }
+
+    if !r.anomalies.is_empty() {
+        let mut t = Table::new("Decoder anomalies", vec!["kind", "packets"]);
+        for (k, v) in &r.anomalies {
+            t.row(vec![k.to_string(), v.to_string()]);
+        }
+        t.render(&mut out);
+    }
+    let mut t = Table::new("Link types", vec!["link type", "packets"]);
+    for (k, v) in &r.link_types {
+        t.row(vec![k.clone(), v.to_string()]);
+    }
+    t.render(&mut out);
+    out
+}

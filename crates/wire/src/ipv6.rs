@@ -1,0 +1,184 @@
+//! IPv6 (RFC 8200 §3) and its extension header chain (RFC 8200 §4, AH RFC 4302 §2,
+//! Mobility RFC 6275 §6.1).
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use crate::bytes::{array_at, head, len_u32, tail, u16_at, u32_at, u8_at, Field, Region};
+use crate::decoder::{Cx, Next};
+use crate::{ip, Anomaly, IpInfo, IpProto, Layer};
+
+/// IPv6 fixed header (RFC 8200 §3).
+mod field {
+    use super::Field;
+    /// Version (4 bits), traffic class (8), flow label (20).
+    pub const VER_TC_FLOW: Field = 0..4;
+    pub const PAYLOAD_LEN: Field = 4..6;
+    pub const NEXT_HEADER: usize = 6;
+    pub const HOP_LIMIT: usize = 7;
+    pub const SRC_ADDR: Field = 8..24;
+    pub const DST_ADDR: Field = 24..40;
+    pub const HEADER_LEN: usize = 40;
+}
+
+/// Fields shared by the extension headers (RFC 8200 §4.3–4.6, RFC 4302 §2).
+mod ext {
+    use super::Field;
+    pub const NEXT_HEADER: usize = 0;
+    /// Length in 8-byte units not counting the first 8 (AH: 4-byte units minus 2).
+    pub const LENGTH: usize = 1;
+    /// Fragment header (RFC 8200 §4.5): offset (13 bits, 8-byte units), res (2), M (1).
+    pub const FRAG_OFF_M: Field = 2..4;
+    pub const FRAG_IDENT: Field = 4..8;
+    pub const FRAG_LEN: usize = 8;
+    pub const FRAG_OFFSET_MASK: u16 = 0xFFF8;
+    pub const FRAG_MORE: u16 = 0x0001;
+}
+
+/// Most extension headers followed before the upper layer; a longer chain sets
+/// [`Anomaly::BadIpv6ExtHeader`]. RFC 8200 §4.1 recommends an order in which each header
+/// appears at most once (destination options twice): seven, plus one spare.
+pub const MAX_IPV6_EXT_HEADERS: usize = 8;
+
+/// Next-header values (IANA "Assigned Internet Protocol Numbers").
+const HOPOPT: u8 = 0;
+const ROUTING: u8 = 43;
+const FRAGMENT: u8 = 44;
+const AH: u8 = 51;
+const NO_NEXT_HEADER: u8 = 59;
+const DSTOPTS: u8 = 60;
+const MOBILITY: u8 = 135;
+
+/// The largest reassembled payload (RFC 8200 §4.5: longer fragments are to be discarded).
+const MAX_PAYLOAD: u32 = 65_535;
+
+/// How the extension header walk ended.
+enum Chain {
+    Upper,
+    Truncated,
+    Bad,
+}
+
+pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+    let b = r.bytes;
+    if !cx.begin(b, Layer::Ipv6, Anomaly::TruncatedIpv6) {
+        return Next::Done;
+    }
+    if u8_at(b, 0) >> 4 != 6 {
+        cx.anomaly(Anomaly::BadIpVersion);
+        return Next::Done;
+    }
+    if b.len() < field::HEADER_LEN {
+        cx.anomaly(Anomaly::TruncatedIpv6);
+        return Next::Done;
+    }
+    let captured_payload = b.len() - field::HEADER_LEN;
+    // 0 marks a jumbogram (RFC 2675 §2; the length is in a hop-by-hop option) and is also
+    // what segmentation offload leaves in captures: take the captured length.
+    let claimed = match u16_at(b, field::PAYLOAD_LEN) {
+        0 => captured_payload,
+        n => usize::from(n),
+    };
+    if len_u32(field::HEADER_LEN + claimed) > r.wire {
+        cx.anomaly(Anomaly::IpLengthExceedsFrame);
+    }
+    // Bytes past the payload length are link padding.
+    let b = head(b, field::HEADER_LEN + claimed);
+    let wire_end = field::HEADER_LEN + claimed;
+
+    // Walk the extension headers: bounded by MAX_IPV6_EXT_HEADERS, each at least 8 bytes.
+    let mut next = u8_at(b, field::NEXT_HEADER);
+    let mut off = field::HEADER_LEN;
+    let mut frag_offset = 0u16;
+    let mut more_fragments = false;
+    let mut ident = 0u32;
+    let mut seen_fragment = false;
+    let mut chain = Chain::Upper;
+    for i in 0..=MAX_IPV6_EXT_HEADERS {
+        let is_ext = matches!(next, HOPOPT | ROUTING | FRAGMENT | AH | DSTOPTS | MOBILITY);
+        if !is_ext {
+            break;
+        }
+        if i == MAX_IPV6_EXT_HEADERS {
+            chain = Chain::Bad;
+            break;
+        }
+        let h = tail(b, off);
+        // The length byte must be there to size the header (the fragment header is fixed).
+        let hlen = match next {
+            FRAGMENT => ext::FRAG_LEN,
+            _ if h.len() < 2 => {
+                chain = if off + 2 > wire_end {
+                    Chain::Bad
+                } else {
+                    Chain::Truncated
+                };
+                break;
+            }
+            AH => (usize::from(u8_at(h, ext::LENGTH)) + 2) * 4,
+            _ => (usize::from(u8_at(h, ext::LENGTH)) + 1) * 8,
+        };
+        if off + hlen > wire_end {
+            chain = Chain::Bad;
+            break;
+        }
+        if h.len() < hlen {
+            chain = Chain::Truncated;
+            break;
+        }
+        if next == FRAGMENT {
+            let v = u16_at(h, ext::FRAG_OFF_M);
+            frag_offset = v & ext::FRAG_OFFSET_MASK;
+            more_fragments = v & ext::FRAG_MORE != 0;
+            ident = u32_at(h, ext::FRAG_IDENT);
+            seen_fragment = true;
+        }
+        next = u8_at(h, ext::NEXT_HEADER);
+        off += hlen;
+    }
+
+    let vtf = u32_at(b, field::VER_TC_FLOW);
+    let traffic_class = ((vtf >> 20) & 0xFF) as u8;
+    cx.set_ip(IpInfo {
+        src: IpAddr::V6(Ipv6Addr::from(array_at::<16>(b, field::SRC_ADDR))),
+        dst: IpAddr::V6(Ipv6Addr::from(array_at::<16>(b, field::DST_ADDR))),
+        proto: IpProto(next),
+        ttl: u8_at(b, field::HOP_LIMIT),
+        total_len: u16::try_from(wire_end).unwrap_or(u16::MAX),
+        header_len: u16::try_from(off).unwrap_or(u16::MAX),
+        frag_offset,
+        more_fragments,
+        ident,
+        dscp: traffic_class >> 2,
+        flow_label: vtf & 0x000F_FFFF,
+    });
+    match chain {
+        Chain::Upper => {}
+        Chain::Truncated => {
+            cx.anomaly(Anomaly::TruncatedIpv6);
+            return Next::Done;
+        }
+        Chain::Bad => {
+            cx.anomaly(Anomaly::BadIpv6ExtHeader);
+            return Next::Done;
+        }
+    }
+    let payload_wire = len_u32(wire_end.saturating_sub(off));
+    if seen_fragment && u32::from(frag_offset) + payload_wire > MAX_PAYLOAD {
+        cx.anomaly(Anomaly::BadFragment);
+    }
+    if frag_offset != 0 {
+        cx.layer(Layer::Fragment);
+        return Next::Done;
+    }
+    if next == NO_NEXT_HEADER {
+        return Next::Done;
+    }
+    ip::upper(
+        IpProto(next),
+        Region {
+            bytes: tail(b, off),
+            wire: payload_wire,
+        },
+        cx,
+    )
+}
