@@ -79,7 +79,9 @@ impl Args {
     /// arguments when -F is given; we refuse the ambiguity instead).
     pub fn filter_expression(&self) -> Result<Option<String>> {
         match (&self.filter_file, self.expression.is_empty()) {
-            (Some(_), false) => anyhow::bail!("give the filter either with -F or as arguments, not both"),
+            (Some(_), false) => {
+                anyhow::bail!("give the filter either with -F or as arguments, not both")
+            }
             (Some(p), true) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read filter file {}", p.display()))?;

@@ -59,7 +59,8 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -83,8 +84,7 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     let filter_expr = args.filter_expression().map_err(Failure::Usage)?;
     let filter = match &filter_expr {
         Some(expr) => Some(
-            BpfFilter::new(expr, first_link, args.snaplen)
-                .map_err(|e| Failure::Usage(e.into()))?,
+            BpfFilter::new(expr, first_link, args.snaplen).map_err(|e| Failure::Usage(e.into()))?,
         ),
         None => None,
     };
@@ -97,7 +97,10 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         None => None,
     };
 
-    let mut sinks = Sinks { eve: None, zeek: None };
+    let mut sinks = Sinks {
+        eve: None,
+        zeek: None,
+    };
     if let Some(p) = &args.eve {
         let f = std::fs::File::create(p)
             .with_context(|| format!("cannot create EVE file {}", p.display()))
@@ -105,7 +108,11 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         sinks.eve = Some(EveWriter::new(io::BufWriter::with_capacity(1 << 16, f)));
     }
     if let Some(d) = &args.zeek_dir {
-        let fmt = if args.zeek_json { zeek::ZeekFormat::Json } else { zeek::ZeekFormat::Tsv };
+        let fmt = if args.zeek_json {
+            zeek::ZeekFormat::Json
+        } else {
+            zeek::ZeekFormat::Tsv
+        };
         sinks.zeek = Some(
             zeek::ZeekConnLog::create(d, fmt)
                 .with_context(|| format!("cannot write Zeek logs to {}", d.display()))
@@ -152,17 +159,25 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         .iter()
         .map(|n| wirescope_engine::InputReport {
             name: n.clone(),
-            error: reader.errors().iter().find(|e| e.name() == n).map(|e| e.to_string()),
+            error: reader
+                .errors()
+                .iter()
+                .find(|e| e.name() == n)
+                .map(|e| e.to_string()),
         })
         .collect();
 
     if let Some(e) = sinks.eve.take() {
         let mut e = e;
         e.write_stats(&report, engine_last_ts(&report));
-        e.finish().context("writing EVE output").map_err(Failure::Output)?;
+        e.finish()
+            .context("writing EVE output")
+            .map_err(Failure::Output)?;
     }
     if let Some(z) = sinks.zeek.take() {
-        z.finish(engine_last_ts(&report)).context("writing conn.log").map_err(Failure::Output)?;
+        z.finish(engine_last_ts(&report))
+            .context("writing conn.log")
+            .map_err(Failure::Output)?;
     }
     if let Some(e) = &outcome.write_error {
         return Err(Failure::Output(anyhow::anyhow!("writing packets: {e}")));
@@ -179,10 +194,16 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     } else {
         Ok(())
     };
-    printed.and_then(|()| out.flush()).context("writing to stdout").map_err(Failure::Output)?;
+    printed
+        .and_then(|()| out.flush())
+        .context("writing to stdout")
+        .map_err(Failure::Output)?;
 
     if let Some(e) = &outcome.first_filter_error {
-        eprintln!("wirescope: {} packets skipped by the filter: {e}", outcome.filter_errors);
+        eprintln!(
+            "wirescope: {} packets skipped by the filter: {e}",
+            outcome.filter_errors
+        );
     }
     if outcome.skipped_link_mismatch > 0 {
         eprintln!(
@@ -193,10 +214,16 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     for e in &outcome.read_errors {
         eprintln!("wirescope: {e}");
     }
-    Ok(if outcome.read_errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if outcome.read_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn engine_last_ts(r: &wirescope_engine::Report) -> Option<wirescope_core::Timestamp> {
     r.last_ts.as_ref()?;
-    Some(wirescope_core::Timestamp::from_secs_f64(r.timeseries.start_epoch as f64 + r.duration_s))
+    Some(wirescope_core::Timestamp::from_secs_f64(
+        r.timeseries.start_epoch as f64 + r.duration_s,
+    ))
 }

@@ -20,7 +20,11 @@ fn fixtures() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
         .collect();
     v.sort();
-    assert!(v.len() >= 12, "expected a dozen fixtures in {}", dir.display());
+    assert!(
+        v.len() >= 12,
+        "expected a dozen fixtures in {}",
+        dir.display()
+    );
     v
 }
 
@@ -52,8 +56,14 @@ fn outputs(pcap: &Path, extra: &[&str]) -> Vec<(String, String)> {
                 String::from_utf8(out.stderr).unwrap()
             ),
         ),
-        ("eve.json".to_string(), std::fs::read_to_string(&eve).unwrap_or_default()),
-        ("conn.log".to_string(), std::fs::read_to_string(zeek.join("conn.log")).unwrap_or_default()),
+        (
+            "eve.json".to_string(),
+            std::fs::read_to_string(&eve).unwrap_or_default(),
+        ),
+        (
+            "conn.log".to_string(),
+            std::fs::read_to_string(zeek.join("conn.log")).unwrap_or_default(),
+        ),
     ];
     files.retain(|(_, c)| !c.is_empty());
     let _ = std::fs::remove_dir_all(&tmp);
@@ -76,7 +86,10 @@ fn goldens_match() {
                 continue;
             }
             let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-                panic!("missing golden {}; run with WIRESCOPE_BLESS=1", path.display())
+                panic!(
+                    "missing golden {}; run with WIRESCOPE_BLESS=1",
+                    path.display()
+                )
             });
             compared += 1;
             if want != got {
@@ -95,6 +108,14 @@ fn goldens_match() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} golden mismatches:\n{}", failures.len(), failures.join("\n"));
-    assert!(bless || compared >= 4 * 12, "only {compared} golden files compared");
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        bless || compared >= 4 * 12,
+        "only {compared} golden files compared"
+    );
 }

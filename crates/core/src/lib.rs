@@ -189,12 +189,24 @@ impl FlowKey {
     ) -> (FlowKey, Direction) {
         if (src, sport) <= (dst, dport) {
             (
-                FlowKey { lo_addr: src, hi_addr: dst, lo_port: sport, hi_port: dport, proto },
+                FlowKey {
+                    lo_addr: src,
+                    hi_addr: dst,
+                    lo_port: sport,
+                    hi_port: dport,
+                    proto,
+                },
                 Direction::Forward,
             )
         } else {
             (
-                FlowKey { lo_addr: dst, hi_addr: src, lo_port: dport, hi_port: sport, proto },
+                FlowKey {
+                    lo_addr: dst,
+                    hi_addr: src,
+                    lo_port: dport,
+                    hi_port: sport,
+                    proto,
+                },
                 Direction::Reverse,
             )
         }

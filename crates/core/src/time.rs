@@ -12,7 +12,10 @@ impl Timestamp {
     pub const NANOS_PER_SEC: i64 = 1_000_000_000;
 
     pub fn from_secs_nanos(secs: i64, nanos: u32) -> Timestamp {
-        Timestamp(secs.saturating_mul(Self::NANOS_PER_SEC).saturating_add(i64::from(nanos)))
+        Timestamp(
+            secs.saturating_mul(Self::NANOS_PER_SEC)
+                .saturating_add(i64::from(nanos)),
+        )
     }
 
     pub fn from_secs_f64(secs: f64) -> Timestamp {

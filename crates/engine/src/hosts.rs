@@ -140,7 +140,10 @@ pub struct HostStats {
 
 impl HostStats {
     pub fn new(max_hosts: usize, max_pairs: usize) -> Self {
-        HostStats { hosts: CappedMap::new(max_hosts), pairs: CappedMap::new(max_pairs) }
+        HostStats {
+            hosts: CappedMap::new(max_hosts),
+            pairs: CappedMap::new(max_pairs),
+        }
     }
 
     pub fn add_flow(&mut self, fl: &Flow) {
@@ -160,8 +163,11 @@ impl HostStats {
             h.packets_received += fl.pkts[0];
             h.flows += 1;
         }
-        let (a, b, ab, ba) =
-            if o <= r { (o, r, fl.ip_bytes[0], fl.ip_bytes[1]) } else { (r, o, fl.ip_bytes[1], fl.ip_bytes[0]) };
+        let (a, b, ab, ba) = if o <= r {
+            (o, r, fl.ip_bytes[0], fl.ip_bytes[1])
+        } else {
+            (r, o, fl.ip_bytes[1], fl.ip_bytes[0])
+        };
         let p = self.pairs.entry((a, b), |p| p.bytes);
         p.packets += fl.pkts[0] + fl.pkts[1];
         p.bytes += ab + ba;
@@ -188,6 +194,9 @@ mod tests {
         assert_eq!(m.len(), 64);
         assert!(m.evicted_total >= 10_000 - 64);
         let top = m.top(10, |v| *v);
-        assert_eq!(top.iter().map(|(k, _)| *k).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            top.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
     }
 }

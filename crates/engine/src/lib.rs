@@ -125,7 +125,9 @@ impl FlowAggregates {
             let per = self.rtt_samples_per_server;
             let s = self.rtt_servers.entry(fl.resp().0, |s| s.handshakes);
             s.handshakes += 1;
-            s.samples.get_or_insert_with(|| Reservoir::new(per)).add(rtt);
+            s.samples
+                .get_or_insert_with(|| Reservoir::new(per))
+                .add(rtt);
         }
     }
 }
@@ -337,8 +339,18 @@ impl Engine {
         let n = self.cfg.top_n;
         let hosts = &self.agg.hosts;
         let talkers = Talkers {
-            by_bytes: hosts.hosts.top(n, HostTotals::bytes).into_iter().map(talker).collect(),
-            by_packets: hosts.hosts.top(n, HostTotals::packets).into_iter().map(talker).collect(),
+            by_bytes: hosts
+                .hosts
+                .top(n, HostTotals::bytes)
+                .into_iter()
+                .map(talker)
+                .collect(),
+            by_packets: hosts
+                .hosts
+                .top(n, HostTotals::packets)
+                .into_iter()
+                .map(talker)
+                .collect(),
             hosts_tracked: hosts.hosts.len() as u64,
             hosts_evicted: hosts.hosts.evicted_total,
         };
@@ -359,7 +371,9 @@ impl Engine {
 
         let series = &self.series;
         let timeseries = SeriesReport {
-            start: self.first_ts.map(|_| Timestamp(series.start_sec * 1_000_000_000).to_string()),
+            start: self
+                .first_ts
+                .map(|_| Timestamp(series.start_sec * 1_000_000_000).to_string()),
             start_epoch: series.start_sec,
             bucket_seconds: series.bucket_secs,
             classes: SERIES_CLASSES.to_vec(),
@@ -381,12 +395,21 @@ impl Engine {
                 .into_iter()
                 .take(n)
                 .filter_map(|(ip, r)| {
-                    rtt_stats(r).map(|rtt| ServerRttEntry { server: ip.to_string(), rtt })
+                    rtt_stats(r).map(|rtt| ServerRttEntry {
+                        server: ip.to_string(),
+                        rtt,
+                    })
                 })
                 .collect(),
         };
         let a = &self.agg;
-        let pct = |x: u64, of: u64| if of == 0 { 0.0 } else { x as f64 * 100.0 / of as f64 };
+        let pct = |x: u64, of: u64| {
+            if of == 0 {
+                0.0
+            } else {
+                x as f64 * 100.0 / of as f64
+            }
+        };
         let loss = Loss {
             tcp_segments: self.tcp_segments,
             retransmissions: a.retransmissions,
@@ -409,7 +432,11 @@ impl Engine {
                 (Some(f), Some(l)) => l.since(f) as f64 / 1e9,
                 _ => 0.0,
             },
-            link_types: self.links.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+            link_types: self
+                .links
+                .iter()
+                .map(|(l, n)| (l.to_string(), *n))
+                .collect(),
             protocols,
             protocol_bytes,
             hierarchy,
@@ -475,7 +502,11 @@ fn hierarchy_path(bits: u32) -> String {
         Layer::Icmpv6,
     ];
     let set = wirescope_core::LayerSet::from_bits(bits);
-    let parts: Vec<&str> = ORDER.iter().filter(|l| set.contains(**l)).map(|l| l.key()).collect();
+    let parts: Vec<&str> = ORDER
+        .iter()
+        .filter(|l| set.contains(**l))
+        .map(|l| l.key())
+        .collect();
     if parts.is_empty() {
         "unknown".to_string()
     } else {

@@ -144,7 +144,10 @@ mod tests {
         assert_eq!((t.bucket_secs, t.packets.len()), (1, 4));
         t.add(104, 1, 5);
         assert_eq!(t.bucket_secs, 2);
-        assert_eq!(t.packets.iter().map(|b| b[0]).collect::<Vec<_>>(), vec![2, 2, 0]);
+        assert_eq!(
+            t.packets.iter().map(|b| b[0]).collect::<Vec<_>>(),
+            vec![2, 2, 0]
+        );
         assert_eq!(t.packets[2][1], 1);
         let total: u64 = t.bytes.iter().map(|b| b.iter().sum::<u64>()).sum();
         assert_eq!(total, 45);

@@ -136,8 +136,7 @@ impl Flow {
 
     /// Whether the TCP handshake completed (both endpoints reached Established at some point).
     pub fn established(&self) -> bool {
-        self.rtt_ns.is_some()
-            || (self.tcp[0].syn_seen && self.tcp[1].syn_seen && self.pkts[0] > 1)
+        self.rtt_ns.is_some() || (self.tcp[0].syn_seen && self.tcp[1].syn_seen && self.pkts[0] > 1)
     }
 
     fn timeout_ns(&self, cfg: &FlowConfig) -> u64 {
@@ -150,7 +149,11 @@ impl Flow {
                     || self.tcp.iter().all(closed)
                 {
                     cfg.tcp_closed_timeout_ns
-                } else if self.tcp.iter().any(|e| e.state == EndpointState::Established) {
+                } else if self
+                    .tcp
+                    .iter()
+                    .any(|e| e.state == EndpointState::Established)
+                {
                     cfg.tcp_established_timeout_ns
                 } else {
                     cfg.tcp_new_timeout_ns
@@ -231,7 +234,10 @@ impl FlowTable {
             id_hasher: foldhash::fast::FixedState::with_seed(0x5752_5343_4f50_4531),
             hand: 0,
             last_sweep_sec: i64::MIN,
-            stats: TableStats { conversations_exact: true, ..TableStats::default() },
+            stats: TableStats {
+                conversations_exact: true,
+                ..TableStats::default()
+            },
             cfg,
         }
     }
@@ -307,7 +313,11 @@ impl FlowTable {
                 _ => false,
             };
             if reuse || fl.expired(ts, &self.cfg) {
-                let reason = if reuse { EndReason::Reused } else { EndReason::Timeout };
+                let reason = if reuse {
+                    EndReason::Reused
+                } else {
+                    EndReason::Timeout
+                };
                 self.finish(i, reason, done);
                 idx = None;
             }
@@ -370,34 +380,40 @@ impl FlowTable {
             let len = pkt.payload_wire_len;
             fl.tcp_flags[side] |= t.flags as u8;
             let (a, b) = fl.tcp.split_at_mut(1);
-            let (me, peer) = if from_orig { (&mut a[0], &mut b[0]) } else { (&mut b[0], &mut a[0]) };
+            let (me, peer) = if from_orig {
+                (&mut a[0], &mut b[0])
+            } else {
+                (&mut b[0], &mut a[0])
+            };
             let syn = t.has(f::SYN);
             let ack = t.has(f::ACK);
             let fin = t.has(f::FIN);
             let rst = t.has(f::RST);
             let h = &mut fl.history;
-            if syn && fin || syn && rst {
-                h.push(Letter::MultiFlag, from_orig);
-            }
-            if syn && !ack {
-                h.push(Letter::Syn, from_orig);
+            // Zeek's history rules: more than one of SYN/FIN/RST is 'Q' (or 'I' for FIN+RST),
+            // exactly one gives S/H, F or R, none without ACK is 'I'; then D for payload, or
+            // A for a pure ACK.
+            let bits_set = u8::from(syn) + u8::from(fin) + u8::from(rst);
+            if bits_set > 1 {
+                let letter = if fin && rst {
+                    Letter::Inconsistent
+                } else {
+                    Letter::MultiFlag
+                };
+                h.push(letter, from_orig);
             } else if syn {
-                h.push(Letter::SynAck, from_orig);
-            }
-            if fin {
+                h.push(if ack { Letter::SynAck } else { Letter::Syn }, from_orig);
+            } else if fin {
                 h.push(Letter::Fin, from_orig);
-            }
-            if rst {
+            } else if rst {
                 h.push(Letter::Rst, from_orig);
+            } else if !ack {
+                h.push(Letter::Inconsistent, from_orig);
             }
             if len > 0 {
                 h.push(Letter::Data, from_orig);
-            } else if ack && !syn && !fin && !rst {
+            } else if ack && bits_set == 0 {
                 h.push(Letter::Ack, from_orig);
-            }
-            if !ack && !syn && !rst && len > 0 {
-                // Data without ACK after the handshake is inconsistent (Zeek's 'I').
-                h.push(Letter::Inconsistent, from_orig);
             }
             if t.window == 0 && !rst && !syn {
                 h.push(Letter::ZeroWindow, from_orig);

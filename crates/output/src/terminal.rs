@@ -12,7 +12,11 @@ struct Table {
 
 impl Table {
     fn new(title: impl Into<String>, head: Vec<&'static str>) -> Self {
-        Table { title: title.into(), head, rows: Vec::new() }
+        Table {
+            title: title.into(),
+            head,
+            rows: Vec::new(),
+        }
     }
 
     fn row(&mut self, r: Vec<String>) {
@@ -87,7 +91,14 @@ fn ms(v: f64) -> String {
 }
 
 fn rtt_row(name: String, r: &RttStats) -> Vec<String> {
-    vec![name, r.samples.to_string(), ms(r.min_ms), ms(r.median_ms), ms(r.p95_ms), ms(r.max_ms)]
+    vec![
+        name,
+        r.samples.to_string(),
+        ms(r.min_ms),
+        ms(r.median_ms),
+        ms(r.p95_ms),
+        ms(r.max_ms),
+    ]
 }
 
 /// Renders the whole summary.
@@ -95,7 +106,15 @@ pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "wirescope summary");
     for i in &r.inputs {
-        let _ = writeln!(out, "  input    {}{}", i.name, i.error.as_ref().map(|e| format!("  [{e}]")).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "  input    {}{}",
+            i.name,
+            i.error
+                .as_ref()
+                .map(|e| format!("  [{e}]"))
+                .unwrap_or_default()
+        );
     }
     if let Some(f) = &r.filter {
         let _ = writeln!(out, "  filter   {f}");
@@ -123,17 +142,33 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(out, "  written  {w} packets");
     }
 
-    let mut t = Table::new("Protocol hierarchy", vec!["layers", "packets", "%", "bytes"]);
+    let mut t = Table::new(
+        "Protocol hierarchy",
+        vec!["layers", "packets", "%", "bytes"],
+    );
     for h in &r.hierarchy {
-        t.row(vec![h.path.clone(), h.packets.to_string(), pct(h.packets, r.packets), human_bytes(h.bytes)]);
+        t.row(vec![
+            h.path.clone(),
+            h.packets.to_string(),
+            pct(h.packets, r.packets),
+            human_bytes(h.bytes),
+        ]);
     }
     t.render(&mut out);
 
-    let mut t = Table::new("Protocols (packets containing the layer)", vec!["protocol", "packets", "%", "bytes"]);
+    let mut t = Table::new(
+        "Protocols (packets containing the layer)",
+        vec!["protocol", "packets", "%", "bytes"],
+    );
     for (k, v) in &r.protocols {
         if *v > 0 {
             let b = r.protocol_bytes.get(k).copied().unwrap_or(0);
-            t.row(vec![k.to_string(), v.to_string(), pct(*v, r.packets), human_bytes(b)]);
+            t.row(vec![
+                k.to_string(),
+                v.to_string(),
+                pct(*v, r.packets),
+                human_bytes(b),
+            ]);
         }
     }
     t.render(&mut out);
@@ -145,7 +180,11 @@ pub fn render(r: &Report) -> String {
         c.tcp,
         c.udp,
         c.other,
-        if c.exact { "" } else { "  (upper bounds: key cap reached)" }
+        if c.exact {
+            ""
+        } else {
+            "  (upper bounds: key cap reached)"
+        }
     );
     let f = &r.flows;
     let _ = writeln!(
@@ -154,11 +193,18 @@ pub fn render(r: &Report) -> String {
         f.created, f.max_active, f.max_flows, f.timed_out, f.evicted, f.reused
     );
     if !f.tcp_states.is_empty() {
-        let states: Vec<String> = f.tcp_states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let states: Vec<String> = f
+            .tcp_states
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         let _ = writeln!(out, "TCP states     {}", states.join("  "));
     }
 
-    let mut t = Table::new("Top talkers by bytes", vec!["host", "bytes", "sent", "received", "packets", "flows"]);
+    let mut t = Table::new(
+        "Top talkers by bytes",
+        vec!["host", "bytes", "sent", "received", "packets", "flows"],
+    );
     for h in &r.talkers.by_bytes {
         t.row(vec![
             h.ip.clone(),
@@ -170,7 +216,10 @@ pub fn render(r: &Report) -> String {
         ]);
     }
     t.render(&mut out);
-    let mut t = Table::new("Top talkers by packets", vec!["host", "packets", "sent", "received", "bytes"]);
+    let mut t = Table::new(
+        "Top talkers by packets",
+        vec!["host", "packets", "sent", "received", "bytes"],
+    );
     for h in &r.talkers.by_packets {
         t.row(vec![
             h.ip.clone(),
@@ -182,7 +231,12 @@ pub fn render(r: &Report) -> String {
     }
     t.render(&mut out);
 
-    let mut t = Table::new("Who talks to whom (top pairs by bytes)", vec!["host A", "host B", "bytes", "A->B", "B->A", "packets", "flows"]);
+    let mut t = Table::new(
+        "Who talks to whom (top pairs by bytes)",
+        vec![
+            "host A", "host B", "bytes", "A->B", "B->A", "packets", "flows",
+        ],
+    );
     for p in &r.pairs {
         t.row(vec![
             p.a.clone(),
@@ -226,7 +280,11 @@ pub fn render(r: &Report) -> String {
 
     let ts = &r.timeseries;
     if ts.packets.len() > 1 {
-        let peak = ts.packets.iter().enumerate().max_by_key(|(_, row)| row.iter().sum::<u64>());
+        let peak = ts
+            .packets
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, row)| row.iter().sum::<u64>());
         if let Some((i, row)) = peak {
             let _ = writeln!(
                 out,
