@@ -148,7 +148,7 @@ fn erspan<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
 /// Wireshark decodes them; the standard port is checked first).
 pub(crate) fn over_udp<'a>(src: u16, dst: u16, r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
     if src == VXLAN_PORT || dst == VXLAN_PORT {
-        Next::Done
+        vxlan(r, cx, false)
     } else if src == VXLAN_GPE_PORT || dst == VXLAN_GPE_PORT {
         vxlan(r, cx, true)
     } else {
