@@ -93,7 +93,8 @@ pub struct Reservoir {
 impl Reservoir {
     pub fn new(cap: usize) -> Self {
         Reservoir {
-            samples: Vec::new(),
+            // Reserved up front so that adding samples never allocates on the packet path.
+            samples: Vec::with_capacity(cap.max(1)),
             cap: cap.max(1),
             count: 0,
             min: u64::MAX,
