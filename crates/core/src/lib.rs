@@ -167,13 +167,43 @@ impl Direction {
 /// A direction-free flow key: the endpoint with the smaller (address, port) is `lo`.
 ///
 /// For ICMP, the ports carry type and code as the decoder sets them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// `Hash` is written by hand: two 128-bit words and one 64-bit word, which hashes several
+/// times faster than the derived field-by-field hash of `IpAddr` (measured in the flow-table
+/// bench). It is consistent with the derived `Eq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FlowKey {
     pub lo_addr: IpAddr,
     pub hi_addr: IpAddr,
     pub lo_port: u16,
     pub hi_port: u16,
     pub proto: IpProto,
+}
+
+/// An address as one integer that orders like `IpAddr` within a family, and a family flag.
+#[inline]
+fn addr_bits(a: &IpAddr) -> (bool, u128) {
+    match a {
+        IpAddr::V4(v) => (false, u128::from(u32::from(*v))),
+        IpAddr::V6(v) => (true, u128::from(*v)),
+    }
+}
+
+impl std::hash::Hash for FlowKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let (f1, a) = addr_bits(&self.lo_addr);
+        let (f2, b) = addr_bits(&self.hi_addr);
+        h.write_u128(a);
+        h.write_u128(b);
+        h.write_u64(
+            u64::from(self.lo_port) << 32
+                | u64::from(self.hi_port) << 16
+                | u64::from(self.proto.0) << 8
+                | u64::from(f1) << 1
+                | u64::from(f2),
+        );
+    }
 }
 
 impl FlowKey {
@@ -187,7 +217,8 @@ impl FlowKey {
         dport: u16,
         proto: IpProto,
     ) -> (FlowKey, Direction) {
-        if (src, sport) <= (dst, dport) {
+        // Same order as comparing `(IpAddr, u16)` tuples (IPv4 before IPv6), on integers.
+        if (addr_bits(&src), sport) <= (addr_bits(&dst), dport) {
             (
                 FlowKey {
                     lo_addr: src,

@@ -6,9 +6,9 @@
 //! handed to a callback by reference, and callers copy it if they keep it).
 //!
 //! Invariants and bounds:
-//! - At most [`FlowConfig::max_flows`] flows live at once. When full, the table first expires
-//!   timed-out flows near its sweep hand, then evicts the least recently seen of
-//!   8 sampled flows (approximate LRU, O(1)); every eviction is counted.
+//! - At most [`FlowConfig::max_flows`] flows live at once. When full, the table looks at the
+//!   8 slots after its sweep hand and reuses an expired flow's slot if one is there, else evicts
+//!   the least recently seen of the 8 (approximate LRU, O(1)); every eviction is counted.
 //! - Timeouts run on packet time: each time packet time enters a new second, 4096 slots are
 //!   examined; a packet that finds its flow past its timeout starts a new flow.
 //! - Lookups use a randomly seeded hash (foldhash), so an attacker cannot choose collisions.
