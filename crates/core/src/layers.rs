@@ -150,10 +150,11 @@ pub enum Anomaly {
     UnsupportedLinkType,
     /// Capture length larger than the wire length, or zero-length frame.
     BadFrameLength,
+    TruncatedSctp,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 22] = [
+    pub const ALL: [Anomaly; 23] = [
         Anomaly::TruncatedLink,
         Anomaly::TruncatedArp,
         Anomaly::TruncatedIpv4,
@@ -176,6 +177,7 @@ impl Anomaly {
         Anomaly::BadFragment,
         Anomaly::UnsupportedLinkType,
         Anomaly::BadFrameLength,
+        Anomaly::TruncatedSctp,
     ];
 
     /// Stable snake_case name, used as the key in reports and in EVE `anomaly` events.
@@ -203,6 +205,7 @@ impl Anomaly {
             Anomaly::BadFragment => "bad_fragment",
             Anomaly::UnsupportedLinkType => "unsupported_link_type",
             Anomaly::BadFrameLength => "bad_frame_length",
+            Anomaly::TruncatedSctp => "truncated_sctp",
         }
     }
 }
@@ -244,7 +247,7 @@ mod tests {
         }
         assert_eq!(s.iter().count(), Layer::ALL.len());
         assert_eq!(Layer::Cooked as usize + 1, Layer::ALL.len());
-        assert_eq!(Anomaly::BadFrameLength as usize + 1, Anomaly::ALL.len());
+        assert_eq!(Anomaly::TruncatedSctp as usize + 1, Anomaly::ALL.len());
         let mut keys: Vec<_> = Anomaly::ALL.iter().map(|a| a.key()).collect();
         keys.sort_unstable();
         keys.dedup();

@@ -194,10 +194,9 @@ impl Engine {
 
     /// Analyses one frame.
     pub fn process(&mut self, frame: &Frame<'_>, sink: &mut dyn Sink) {
-        let mut pkt = wirescope_wire::decode(frame.link, frame.data);
-        if (frame.wire_len as usize) < frame.data.len() || frame.data.is_empty() {
-            pkt.anomalies.insert(Anomaly::BadFrameLength);
-        }
+        // decode_frame knows the wire length: it tells a snaplen cut from an IP length the
+        // frame never held, and flags captured > wire length (BadFrameLength).
+        let pkt = wirescope_wire::decode_frame(frame);
         let wire = u64::from(frame.wire_len.max(frame.data.len() as u32));
         self.packets += 1;
         self.bytes += wire;

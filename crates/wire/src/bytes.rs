@@ -63,6 +63,22 @@ pub(crate) fn head(b: &[u8], len: usize) -> &[u8] {
     }
 }
 
+/// The first `N` bytes of `b` as an array — so that reading its fields needs no bounds checks —
+/// or, when `b` is shorter (a truncated header), `b` zero-padded to `N` bytes in `scratch`
+/// (which must be all zeros).
+#[inline(always)]
+pub(crate) fn padded<'s, const N: usize>(b: &'s [u8], scratch: &'s mut [u8; N]) -> &'s [u8; N] {
+    match b.first_chunk::<N>() {
+        Some(h) => h,
+        None => {
+            for (d, s) in scratch.iter_mut().zip(b) {
+                *d = *s;
+            }
+            scratch
+        }
+    }
+}
+
 /// Marks a length as unknown: [`decode`](crate::decode) is not told the frame's wire length.
 pub(crate) const UNKNOWN_LEN: u32 = u32::MAX;
 
@@ -133,6 +149,10 @@ mod tests {
         assert_eq!(array_at::<2>(&b, 1..3), [0x34, 0x56]);
         assert_eq!(tail(&b, 9), &[] as &[u8]);
         assert_eq!(head(&b, 9), &b);
+        let mut scratch = [0; 5];
+        assert_eq!(padded(&b, &mut scratch), &[0x12, 0x34, 0x56, 0, 0]);
+        let mut scratch = [0; 2];
+        assert_eq!(padded(&b, &mut scratch), &[0x12, 0x34]);
         // A reversed or overflowing range is simply "not there".
         #[allow(clippy::reversed_empty_ranges, reason = "the point of the test")]
         let r = 3..1;

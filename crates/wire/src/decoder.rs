@@ -1,42 +1,33 @@
-//! The decode loop: a small state machine over [`Next`] steps, and the per-packet context.
+//! The per-packet decode context and the entry point.
 //!
-//! Each protocol module decodes one header and says what comes next. Keeping the chain as a
-//! loop rather than recursion bounds the stack, and the step budget bounds the work even if a
-//! future change broke the per-layer limits.
+//! Each protocol module decodes one header and calls the decoder of what follows, so that the
+//! common chain (link, IP, transport) compiles to straight-line code. The calls form cycles
+//! only through an encapsulation (IP-in-IP, GRE, VXLAN), and every such cycle passes through
+//! [`Cx::enter_tunnel`], which allows [`MAX_ENCAPSULATIONS`] of them: the recursion depth, and
+//! so the stack and the work per packet, are bounded. Without a tunnel, the longest chain is
+//! link, VLAN tags, SNAP, MPLS or PPPoE, IP, transport.
 
 use crate::bytes::Region;
-use crate::{ethernet, ipv4, ipv6, link, Anomaly, IpInfo, Layer, LinkType, Packet, Transport};
+use crate::{fast, link, Anomaly, IpInfo, Layer, LinkType, Packet, Transport};
 
 /// Most encapsulations (IP-in-IP, GRE, VXLAN) followed in one frame; a deeper one sets
 /// [`Anomaly::TooManyEncapsulations`]. Real stacks rarely nest more than two (ERSPAN carrying
 /// VXLAN); four leaves room while bounding the work per packet.
 pub const MAX_ENCAPSULATIONS: u8 = 4;
 
-/// Backstop on decoder steps. A level takes at most ~5 steps (link, EtherType dispatch, MPLS or
-/// PPPoE, IP, transport/tunnel), and there are at most `MAX_ENCAPSULATIONS + 1` levels.
-const MAX_STEPS: usize = 6 * (MAX_ENCAPSULATIONS as usize + 1);
-
-/// What the decoder should look at next.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Next<'a> {
-    Done,
-    /// An Ethernet II / 802.3 frame (outer, or inside VXLAN, GRE TEB or ERSPAN).
-    Ethernet(Region<'a>),
-    /// A payload identified by an EtherType (from Ethernet, SLL, GRE or LLC/SNAP).
-    EtherType(u16, Region<'a>),
-    Ipv4(Region<'a>),
-    Ipv6(Region<'a>),
-}
-
-/// Per-packet decode state: the packet being filled in and the tunnel depth.
-#[derive(Default)]
-pub(crate) struct Cx<'a> {
-    pub pkt: Packet<'a>,
+/// Per-packet decode state: the packet being filled in (borrowed, so that every nested decoder
+/// writes into the same place) and the tunnel depth.
+pub(crate) struct Cx<'a, 'p> {
+    pub pkt: &'p mut Packet<'a>,
     /// Encapsulations entered so far.
     depth: u8,
 }
 
-impl<'a> Cx<'a> {
+impl<'a, 'p> Cx<'a, 'p> {
+    pub(crate) fn new(pkt: &'p mut Packet<'a>) -> Self {
+        Cx { pkt, depth: 0 }
+    }
+
     #[inline(always)]
     pub(crate) fn layer(&mut self, l: Layer) {
         self.pkt.layers.insert(l);
@@ -86,21 +77,17 @@ impl<'a> Cx<'a> {
 }
 
 /// Decodes `data` as a frame of type `link` whose wire length is `wire` (or unknown).
+#[inline(always)]
 pub(crate) fn run(link: LinkType, data: &[u8], wire: u32) -> Packet<'_> {
-    let mut cx = Cx::default();
-    let mut next = link::decode(link, Region { bytes: data, wire }, &mut cx);
-    for _ in 0..MAX_STEPS {
-        next = match next {
-            Next::Done => break,
-            Next::Ethernet(r) => ethernet::decode(r, &mut cx),
-            Next::EtherType(t, r) => ethernet::dispatch(t, r, &mut cx),
-            Next::Ipv4(r) => ipv4::decode(r, &mut cx),
-            Next::Ipv6(r) => ipv6::decode(r, &mut cx),
-        };
+    let mut pkt = Packet::default();
+    if !fast::try_decode(link, data, wire, &mut pkt) {
+        fill(&mut pkt, link, data, wire);
     }
-    if !matches!(next, Next::Done) {
-        // Unreachable while the per-layer bounds hold; a bound, not a panic, if they do not.
-        cx.anomaly(Anomaly::TooManyEncapsulations);
-    }
-    cx.pkt
+    pkt
+}
+
+/// The general decoder, into a packet the caller provides (which must be
+/// `Packet::default()`). [`run`] tries the fast path first.
+pub(crate) fn fill<'a>(pkt: &mut Packet<'a>, link: LinkType, data: &'a [u8], wire: u32) {
+    link::decode(link, Region { bytes: data, wire }, &mut Cx::new(pkt));
 }

@@ -25,7 +25,7 @@ const ICMPV6_ECHO_REPLY: u8 = 129;
 
 /// Decodes an ICMP (`layer` = [`Layer::Icmp`]) or ICMPv6 header from `r` (at least one byte
 /// captured).
-pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>, layer: Layer) {
+pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, layer: Layer) {
     let b = r.bytes;
     cx.layer(layer);
     let v6 = layer == Layer::Icmpv6;
@@ -62,4 +62,88 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>, layer: Layer) {
     }
     cx.pkt.payload = tail(b, field::HEADER_LEN);
     cx.pkt.payload_wire_len = r.wire.saturating_sub(len_u32(field::HEADER_LEN));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{anomalies, eth, hex, ipv4, layers};
+    use crate::{decode, LinkType};
+
+    /// The inner packet of Arkime `vxlan.pcap` frame 3: 10.0.0.1 -> 10.0.0.2 ICMP echo
+    /// request, id 3389, seq 1, 56 bytes of data (tcpdump: "id 3389, seq 1, length 64").
+    const ICMP_ECHO: &str = "
+        4500 0054 2f4f 4000 4001 f757 0a00 0001
+        0a00 0002 0800 4c8a 0d3d 0001 a38c 7c57
+        0000 0000 b580 0a00 0000 0000 1011 1213
+        1415 1617 1819 1a1b 1c1d 1e1f 2021 2223
+        2425 2627 2829 2a2b 2c2d 2e2f 3031 3233
+        3435 3637";
+
+    /// PcapPlusPlus `IcmpV6_EchoMessages.pcap` frame 1: fe80::215:5dff:fea5:c4c5 ->
+    /// fe80::dd05:dae0:74bc:7341 ICMPv6 echo request, id 24, seq 20, length 64.
+    const ICMPV6_ECHO: &str = "
+        0015 5d70 fc2e 0015 5da5 c4c5 86dd 600d
+        2ce3 0040 3a40 fe80 0000 0000 0000 0215
+        5dff fea5 c4c5 fe80 0000 0000 0000 dd05
+        dae0 74bc 7341 8000 7a4c 0018 0014 bdce
+        cb62 0000 0000 f3a1 0900 0000 0000 1011
+        1213 1415 1617 1819 1a1b 1c1d 1e1f 2021
+        2223 2425 2627 2829 2a2b 2c2d 2e2f 3031
+        3233 3435 3637";
+
+    #[test]
+    fn icmp_echo_request() {
+        let b = hex(ICMP_ECHO);
+        let p = decode(LinkType::RAW, &b);
+        assert_eq!(layers(&p), ["ipv4", "icmp"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let want = IcmpInfo {
+            icmp_type: 8,
+            code: 0,
+            ident: 3389,
+            seq: 1,
+        };
+        assert_eq!(p.transport, Transport::Icmp(want));
+        assert_eq!((p.payload.len(), p.payload_wire_len), (56, 56));
+    }
+
+    #[test]
+    fn icmpv6_echo_request() {
+        let b = hex(ICMPV6_ECHO);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv6", "icmpv6"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let want = IcmpInfo {
+            icmp_type: 128,
+            code: 0,
+            ident: 24,
+            seq: 20,
+        };
+        assert_eq!(p.transport, Transport::Icmpv6(want));
+        assert_eq!(p.ip.map(|i| i.flow_label), Some(0xd2ce3));
+    }
+
+    #[test]
+    fn non_echo_and_truncated() {
+        // Destination unreachable (port): type/code only, even though bytes 4..8 are set.
+        let b = ipv4(1, &hex("0303 0000 0000 05dc 4500"));
+        let p = decode(LinkType::RAW, &b);
+        let want = IcmpInfo {
+            icmp_type: 3,
+            code: 3,
+            ident: 0,
+            seq: 0,
+        };
+        assert_eq!(p.transport, Transport::Icmp(want));
+        // Four bytes: type and code readable.
+        let b = ipv4(1, &hex("0800 f7ff 0000 0000"));
+        let p = decode(LinkType::RAW, &b[..24]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedIcmp]));
+        assert!(matches!(p.transport, Transport::Icmp(i) if i.icmp_type == 8));
+        // One byte: the layer, no transport.
+        let p = decode(LinkType::RAW, &b[..21]);
+        assert_eq!(layers(&p), ["ipv4", "icmp"]);
+        assert_eq!(p.transport, Transport::None);
+    }
 }

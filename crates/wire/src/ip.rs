@@ -1,7 +1,7 @@
 //! What follows an IP header: transport decoders and IP-carried tunnels, by protocol number.
 
 use crate::bytes::Region;
-use crate::decoder::{Cx, Next};
+use crate::decoder::Cx;
 use crate::{icmp, sctp, tcp, tunnel, udp, Anomaly, IpProto, Layer};
 
 /// Decodes the IP payload `r` of protocol `proto` (the header chain is already consumed).
@@ -9,37 +9,25 @@ use crate::{icmp, sctp, tcp, tunnel, udp, Anomaly, IpProto, Layer};
 /// A payload with no captured byte sets no layer (Wireshark runs no dissector on it); if the
 /// IP header said there should be bytes, the protocol's truncation anomaly is set.
 #[inline]
-pub(crate) fn upper<'a>(proto: IpProto, r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+pub(crate) fn upper<'a>(proto: IpProto, r: Region<'a>, cx: &mut Cx<'a, '_>) {
     if r.is_empty() {
         if r.wire > 0 {
             if let Some(a) = truncation(proto) {
                 cx.anomaly(a);
             }
         }
-        return Next::Done;
+        return;
     }
     match proto {
-        IpProto::TCP => {
-            tcp::decode(r, cx);
-            Next::Done
-        }
+        IpProto::TCP => tcp::decode(r, cx),
         IpProto::UDP => udp::decode(r, cx),
-        IpProto::ICMP => {
-            icmp::decode(r, cx, Layer::Icmp);
-            Next::Done
-        }
-        IpProto::ICMPV6 => {
-            icmp::decode(r, cx, Layer::Icmpv6);
-            Next::Done
-        }
-        IpProto::SCTP => {
-            sctp::decode(r, cx);
-            Next::Done
-        }
-        IpProto::IPIP => tunnel::ip_in_ip(cx, Next::Ipv4(r)),
-        IpProto::IPV6 => tunnel::ip_in_ip(cx, Next::Ipv6(r)),
+        IpProto::ICMP => icmp::decode(r, cx, Layer::Icmp),
+        IpProto::ICMPV6 => icmp::decode(r, cx, Layer::Icmpv6),
+        IpProto::SCTP => sctp::decode(r, cx),
+        IpProto::IPIP => tunnel::ip_in_ip(r, cx, false),
+        IpProto::IPV6 => tunnel::ip_in_ip(r, cx, true),
         IpProto::GRE => tunnel::gre(r, cx),
-        _ => Next::Done,
+        _ => {}
     }
 }
 

@@ -4,11 +4,11 @@
 use std::net::{IpAddr, Ipv6Addr};
 
 use crate::bytes::{array_at, head, len_u32, tail, u16_at, u32_at, u8_at, Field, Region};
-use crate::decoder::{Cx, Next};
+use crate::decoder::Cx;
 use crate::{ip, Anomaly, IpInfo, IpProto, Layer};
 
 /// IPv6 fixed header (RFC 8200 §3).
-mod field {
+pub(crate) mod field {
     use super::Field;
     /// Version (4 bits), traffic class (8), flow label (20).
     pub const VER_TC_FLOW: Field = 0..4;
@@ -58,18 +58,18 @@ enum Chain {
     Bad,
 }
 
-pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     let b = r.bytes;
     if !cx.begin(b, Layer::Ipv6, Anomaly::TruncatedIpv6) {
-        return Next::Done;
+        return;
     }
     if u8_at(b, 0) >> 4 != 6 {
         cx.anomaly(Anomaly::BadIpVersion);
-        return Next::Done;
+        return;
     }
     if b.len() < field::HEADER_LEN {
         cx.anomaly(Anomaly::TruncatedIpv6);
-        return Next::Done;
+        return;
     }
     let captured_payload = b.len() - field::HEADER_LEN;
     // 0 marks a jumbogram (RFC 2675 §2; the length is in a hop-by-hop option) and is also
@@ -155,11 +155,11 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
         Chain::Upper => {}
         Chain::Truncated => {
             cx.anomaly(Anomaly::TruncatedIpv6);
-            return Next::Done;
+            return;
         }
         Chain::Bad => {
             cx.anomaly(Anomaly::BadIpv6ExtHeader);
-            return Next::Done;
+            return;
         }
     }
     let payload_wire = len_u32(wire_end.saturating_sub(off));
@@ -168,10 +168,10 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
     }
     if frag_offset != 0 {
         cx.layer(Layer::Fragment);
-        return Next::Done;
+        return;
     }
     if next == NO_NEXT_HEADER {
-        return Next::Done;
+        return;
     }
     ip::upper(
         IpProto(next),
@@ -181,4 +181,122 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
         },
         cx,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{anomalies, hex, ipv6, layers, tcp, udp};
+    use crate::{decode, LinkType, Transport};
+
+    fn raw(b: &[u8]) -> crate::Packet<'_> {
+        decode(LinkType::RAW, b)
+    }
+
+    /// Hop-by-hop options (RFC 8200 §4.3: next = fragment, length 0, PadN of 4 bytes), then a
+    /// fragment header (§4.5: next = UDP, offset `offset` in 8-byte units, M flag, ident
+    /// 0xdeadbeef), then UDP 546 -> 547 with `body`.
+    fn hbh_frag_udp(offset: u16, more: bool, body: &[u8]) -> Vec<u8> {
+        let mut ext = hex("2c00 0102 0000 0000");
+        ext.extend([17, 0]);
+        ext.extend((offset << 3 | u16::from(more)).to_be_bytes());
+        ext.extend(hex("dead beef"));
+        ext.extend(udp(546, 547, body));
+        ipv6(HOPOPT, &ext)
+    }
+
+    #[test]
+    fn hop_by_hop_then_first_fragment_decodes_udp() {
+        let b = hbh_frag_udp(0, true, b"dhcp");
+        let p = raw(&b);
+        assert_eq!(layers(&p), ["ipv6", "udp"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let ip = p.ip.expect("ip");
+        assert_eq!(ip.proto, IpProto::UDP);
+        assert_eq!((ip.header_len, ip.total_len), (56, 68));
+        assert_eq!(
+            (ip.frag_offset, ip.more_fragments, ip.ident),
+            (0, true, 0xdead_beef)
+        );
+        assert!(matches!(p.transport, Transport::Udp(u) if u.dst_port == 547));
+        assert_eq!(p.payload, b"dhcp");
+    }
+
+    #[test]
+    fn later_fragment_has_no_transport() {
+        let b = hbh_frag_udp(185, false, b"tail");
+        let p = raw(&b);
+        assert_eq!(layers(&p), ["ipv6", "ip_fragment"]);
+        assert_eq!(p.ip.map(|i| i.frag_offset), Some(1480));
+        assert_eq!(p.transport, Transport::None);
+        // An offset reaching past 65535 (RFC 8200 §4.5) is flagged.
+        let b = hbh_frag_udp(0x1FFF, false, b"tail");
+        assert_eq!(raw(&b).anomalies, anomalies(&[Anomaly::BadFragment]));
+    }
+
+    #[test]
+    fn extension_chain_is_bounded() {
+        // n destination-options headers (8 bytes each), then TCP.
+        let chain = |n: usize| {
+            let mut ext = Vec::new();
+            for i in 0..n {
+                ext.extend([if i + 1 == n { 6 } else { DSTOPTS }, 0, 1, 4, 0, 0, 0, 0]);
+            }
+            ext.extend(tcp(0x02, &[]));
+            ipv6(DSTOPTS, &ext)
+        };
+        let ok = chain(MAX_IPV6_EXT_HEADERS);
+        assert_eq!(layers(&raw(&ok)), ["ipv6", "tcp"]);
+        let long = chain(MAX_IPV6_EXT_HEADERS + 1);
+        let p = raw(&long);
+        assert_eq!(layers(&p), ["ipv6"]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::BadIpv6ExtHeader]));
+    }
+
+    #[test]
+    fn extension_lengths_are_checked() {
+        // Routing header claiming 3*8+8 = 32 bytes inside a 16-byte payload.
+        let mut ext = hex("0603 0000 0000 0000");
+        ext.extend([0; 8]);
+        let b = ipv6(ROUTING, &ext);
+        assert_eq!(raw(&b).anomalies, anomalies(&[Anomaly::BadIpv6ExtHeader]));
+        // The same header inside a payload that is long enough but cut by the snaplen.
+        let mut ext = hex("0603 0000 0000 0000");
+        ext.extend([0; 24]);
+        ext.extend(tcp(0x02, &[]));
+        let b = ipv6(ROUTING, &ext);
+        let p = raw(&b);
+        assert_eq!(layers(&p), ["ipv6", "tcp"]);
+        let p = raw(&b[..40 + 20]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedIpv6]));
+        assert_eq!(p.ip.map(|i| i.proto), Some(IpProto(ROUTING)));
+        // Authentication header: length in 4-byte units minus 2 (RFC 4302 §2.2): 4 -> 24.
+        let mut ext = vec![6, 4, 0, 0];
+        ext.extend([0; 20]);
+        ext.extend(tcp(0x02, &[]));
+        let b = ipv6(AH, &ext);
+        let p = raw(&b);
+        assert_eq!(layers(&p), ["ipv6", "tcp"]);
+        assert_eq!(p.ip.map(|i| i.header_len), Some(64));
+    }
+
+    #[test]
+    fn no_next_header_jumbo_and_flow_label() {
+        let b = ipv6(NO_NEXT_HEADER, b"ignored");
+        let p = raw(&b);
+        assert_eq!(layers(&p), ["ipv6"]);
+        assert!(p.anomalies.is_empty());
+        // Payload length 0 (jumbogram or segmentation offload): the captured bytes count.
+        let mut b = ipv6(6, &tcp(0x10, b"big"));
+        b[4..6].copy_from_slice(&[0, 0]);
+        b[0..4].copy_from_slice(&[0x6b, 0x81, 0x23, 0x45]); // TC 0xb8 (EF), flow 0x12345
+        let p = raw(&b);
+        assert_eq!(p.payload, b"big");
+        let ip = p.ip.expect("ip");
+        assert_eq!((ip.dscp, ip.flow_label, ip.total_len), (46, 0x12345, 63));
+        // Short fixed header.
+        let p = raw(&b[..39]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedIpv6]));
+        assert!(p.ip.is_none());
+    }
 }

@@ -22,9 +22,31 @@
 //!   be read; [`Packet::eth`] and [`Packet::vlan`] the outermost frame.
 //! - A layer's bit is set as soon as one byte of its header is captured (as Wireshark lists a
 //!   protocol once its dissector runs); a short header adds the matching `Truncated*` anomaly.
+//!   A transport with no captured byte sets no layer bit.
+//!
+//! **Entry points:** [`decode`] when only the captured bytes are known, [`decode_frame`] when
+//! the frame's wire length is (it can then tell a snaplen cut from an IP length the frame never
+//! held, [`Anomaly::IpLengthExceedsFrame`], and check [`Anomaly::BadFrameLength`]).
+//!
+//! **How it is built:** one module per header, each with named field offsets (smoltcp style)
+//! and the RFC sections it follows. Each decodes its header and calls the decoder of what
+//! follows; the only cycles in those calls pass through an encapsulation, which
+//! [`MAX_ENCAPSULATIONS`] bounds, so the recursion is bounded too. A straight-line fast path
+//! takes the common shape (Ethernet II, IPv4 without options or IPv6 without extension
+//! headers, not fragmented, TCP or UDP) and hands anything else to the general decoder; a
+//! property test holds both to the same output. Measured on real traffic: ~36 ns per typical
+//! TCP packet, ~85 ns per packet of a tunnel-heavy mix (`benches/decode.rs`, thread CPU time,
+//! harness included).
+//!
+//! **Where the layer set differs from Wireshark's protocol hierarchy:** protocols not decoded
+//! here end the decode at their carrier (Teredo, GTP, Geneve, L2TP, CAPWAP, IPsec ESP/AH in
+//! IPv4, ICMP-quoted packets, SRv6 Ethernet payloads, PPPoE discovery, MPLS pseudowires); LLC
+//! frames count as Ethernet only; VXLAN needs its I flag; an IPv4 EtherType carrying IPv6 is
+//! [`Anomaly::BadIpVersion`], not IPv6; and an IPv6 payload length of 0 (jumbograms, BIG TCP)
+//! decodes the captured payload where tshark stops.
 //!
 //! ```
-//! use wirescope_wire::{decode, tcp_flags, LinkType, Layer, Transport};
+//! use wirescope_wire::{decode, tcp_flags, Anomaly, LinkType, Layer, Transport};
 //!
 //! // A raw IPv4 packet (LINKTYPE_RAW): 198.18.0.1:40000 -> 198.18.0.2:80, TCP SYN.
 //! let mut pkt = [0u8; 40];
@@ -45,6 +67,8 @@
 //! assert_eq!((tcp.src_port, tcp.dst_port), (40000, 80));
 //! assert!(tcp.has(tcp_flags::SYN) && !tcp.has(tcp_flags::ACK));
 //! assert!(p.payload.is_empty());
+//! // The zero checksum is data, not an error: flagged, and the decode went on.
+//! assert!(p.anomalies.contains(Anomaly::BadIpv4Checksum));
 //! ```
 
 #![forbid(unsafe_code)]
@@ -53,6 +77,7 @@ mod arp;
 mod bytes;
 mod decoder;
 mod ethernet;
+mod fast;
 mod icmp;
 mod ip;
 mod ipv4;
@@ -62,6 +87,8 @@ mod mpls;
 mod ppp;
 mod sctp;
 mod tcp;
+#[cfg(test)]
+mod testutil;
 mod tunnel;
 mod udp;
 
@@ -116,7 +143,8 @@ pub struct Packet<'a> {
 pub struct EthernetInfo {
     pub src: [u8; 6],
     pub dst: [u8; 6],
-    /// The EtherType after any VLAN tags.
+    /// The EtherType after any VLAN tags. For an IEEE 802.3 frame: the EtherType its SNAP
+    /// header carries, or else the length field (below 0x0600).
     pub ethertype: u16,
 }
 
@@ -240,14 +268,15 @@ pub fn decode(link: LinkType, data: &[u8]) -> Packet<'_> {
 /// wire length is then ignored).
 #[inline]
 pub fn decode_frame<'a>(frame: &Frame<'a>) -> Packet<'a> {
-    let caplen = bytes::len_u32(frame.data.len());
-    if caplen > frame.wire_len {
-        let mut p = decoder::run(frame.link, frame.data, bytes::UNKNOWN_LEN);
-        if frame.link.is_supported() {
-            p.anomalies.insert(Anomaly::BadFrameLength);
-        }
-        p
+    let bad_len = bytes::len_u32(frame.data.len()) > frame.wire_len;
+    let wire = if bad_len {
+        bytes::UNKNOWN_LEN
     } else {
-        decoder::run(frame.link, frame.data, frame.wire_len)
+        frame.wire_len
+    };
+    let mut p = decoder::run(frame.link, frame.data, wire);
+    if bad_len && frame.link.is_supported() {
+        p.anomalies.insert(Anomaly::BadFrameLength);
     }
+    p
 }

@@ -1,8 +1,8 @@
 //! MPLS label stacks (RFC 3032 §2.1), followed by IPv4 or IPv6.
 
 use crate::bytes::{u32_at, Field, Region};
-use crate::decoder::{Cx, Next};
-use crate::{Anomaly, Layer};
+use crate::decoder::Cx;
+use crate::{ipv4, ipv6, Anomaly, Layer};
 
 /// One label stack entry: label (20 bits), traffic class (3), bottom of stack (1), TTL (8).
 mod field {
@@ -20,25 +20,87 @@ pub const MAX_MPLS_LABELS: usize = 8;
 /// nibble (RFC 3032 §2.2: the payload type is implied by the label; MPLS routers look at the
 /// version nibble the same way). Anything else (pseudowire control words, Ethernet over
 /// MPLS) ends the decode.
-pub(crate) fn decode<'a>(mut r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+pub(crate) fn decode<'a>(mut r: Region<'a>, cx: &mut Cx<'a, '_>) {
     if !cx.begin(r.bytes, Layer::Mpls, Anomaly::TruncatedLink) {
-        return Next::Done;
+        return;
     }
     for _ in 0..MAX_MPLS_LABELS {
         if r.bytes.len() < field::ENTRY_LEN {
             cx.anomaly(Anomaly::TruncatedLink);
-            return Next::Done;
+            return;
         }
         let entry = u32_at(r.bytes, field::ENTRY);
         r = r.advance(field::ENTRY_LEN);
         if entry & field::BOTTOM_OF_STACK != 0 {
-            return match r.bytes.first().map(|b| b >> 4) {
-                Some(4) => Next::Ipv4(r),
-                Some(6) => Next::Ipv6(r),
-                _ => Next::Done,
-            };
+            match r.bytes.first().map(|b| b >> 4) {
+                Some(4) => ipv4::decode(r, cx),
+                Some(6) => ipv6::decode(r, cx),
+                _ => {}
+            }
+            return;
         }
     }
     cx.anomaly(Anomaly::TooManyEncapsulations);
-    Next::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{anomalies, eth, ether, hex, ipv4, layers, udp};
+    use crate::{IcmpInfo, Transport};
+
+    /// Arkime `mpls-basic.pcap`, first MPLS frame, cut after the ICMP header: one label (29,
+    /// bottom of stack, TTL 255), 10.1.2.1 -> 10.34.0.1 ICMP echo request id 2617 seq 1579.
+    const MPLS_ICMP: &str = "
+        0030 96e6 fc39 0030 9605 2838 8847 0001
+        d1ff 4500 0064 000a 0000 ff01 a56a 0a01
+        0201 0a22 0001 0800 3a77 0a39 062b";
+
+    #[test]
+    fn single_label_then_ipv4() {
+        let b = hex(MPLS_ICMP);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "icmp", "mpls"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let want = IcmpInfo {
+            icmp_type: 8,
+            code: 0,
+            ident: 2617,
+            seq: 1579,
+        };
+        assert_eq!(p.transport, Transport::Icmp(want));
+        assert_eq!(p.eth.map(|e| e.ethertype), Some(0x8847));
+    }
+
+    fn stack(labels: usize, bottom: bool, payload: &[u8]) -> Vec<u8> {
+        let mut s = Vec::new();
+        for i in 0..labels {
+            let bos = if bottom && i + 1 == labels { 0x100 } else { 0 };
+            s.extend(((16 + i as u32) << 12 | bos | 64).to_be_bytes());
+        }
+        s.extend(payload);
+        ether(0x8847, &s)
+    }
+
+    #[test]
+    fn label_stack_is_bounded() {
+        let ip = ipv4(17, &udp(1, 2, &[]));
+        let b = stack(MAX_MPLS_LABELS, true, &ip);
+        assert_eq!(layers(&eth(&b)), ["eth", "ipv4", "udp", "mpls"]);
+        let b = stack(MAX_MPLS_LABELS + 1, true, &ip);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "mpls"]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TooManyEncapsulations]));
+        // Cut inside the stack.
+        let b = stack(2, true, &ip);
+        assert_eq!(
+            eth(&b[..14 + 6]).anomalies,
+            anomalies(&[Anomaly::TruncatedLink])
+        );
+        // A pseudowire control word (first nibble 0) is not decoded, and not an anomaly.
+        let b = stack(1, true, &[0, 0, 0, 0]);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "mpls"]);
+        assert!(p.anomalies.is_empty());
+    }
 }

@@ -2,8 +2,8 @@
 //! PPPoE and by PPTP's enhanced GRE (RFC 2637 §4).
 
 use crate::bytes::{u16_at, u8_at, Field, Region};
-use crate::decoder::{Cx, Next};
-use crate::{Anomaly, Layer};
+use crate::decoder::Cx;
+use crate::{ipv4, ipv6, Anomaly, Layer};
 
 /// PPPoE header (RFC 2516 §4): version/type, code, session id, payload length.
 mod pppoe {
@@ -30,19 +30,19 @@ const PPP_IPV6: u16 = 0x0057;
 const PPP_ADDRESS_CONTROL: [u8; 2] = [0xFF, 0x03];
 
 /// A PPPoE session frame: [`Layer::Pppoe`], then PPP.
-pub(crate) fn pppoe_session<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+pub(crate) fn pppoe_session<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     let b = r.bytes;
     if !cx.begin(b, Layer::Pppoe, Anomaly::TruncatedLink) {
-        return Next::Done;
+        return;
     }
     if b.len() < pppoe::HEADER_LEN {
         cx.anomaly(Anomaly::TruncatedLink);
-        return Next::Done;
+        return;
     }
     if u8_at(b, pppoe::VER_TYPE) != pppoe::VER_TYPE_1_1
         || u8_at(b, pppoe::CODE) != pppoe::CODE_SESSION_DATA
     {
-        return Next::Done;
+        return;
     }
     // The length field excludes Ethernet padding.
     let len = usize::from(u16_at(b, pppoe::LENGTH));
@@ -56,7 +56,7 @@ pub(crate) fn pppoe_session<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
 /// A PPP frame: optional address/control, then a 1-byte (compressed, RFC 1661 §6.5) or
 /// 2-byte protocol; IPv4 and IPv6 are followed, anything else (LCP, IPCP, CCP ...) ends the
 /// decode. `truncated` is the anomaly for a frame cut inside the protocol field.
-pub(crate) fn ppp<'a>(mut r: Region<'a>, cx: &mut Cx<'a>, truncated: Anomaly) -> Next<'a> {
+pub(crate) fn ppp<'a>(mut r: Region<'a>, cx: &mut Cx<'a, '_>, truncated: Anomaly) {
     if r.bytes.starts_with(&PPP_ADDRESS_CONTROL) {
         r = r.advance(PPP_ADDRESS_CONTROL.len());
     }
@@ -64,7 +64,7 @@ pub(crate) fn ppp<'a>(mut r: Region<'a>, cx: &mut Cx<'a>, truncated: Anomaly) ->
         Some(b) => *b,
         None => {
             cx.anomaly(truncated);
-            return Next::Done;
+            return;
         }
     };
     // A protocol number's first byte is even and its last byte odd (RFC 1661 §2), so an odd
@@ -75,11 +75,80 @@ pub(crate) fn ppp<'a>(mut r: Region<'a>, cx: &mut Cx<'a>, truncated: Anomaly) ->
         (u16_at(r.bytes, 0..2), 2)
     } else {
         cx.anomaly(truncated);
-        return Next::Done;
+        return;
     };
     match proto {
-        PPP_IPV4 => Next::Ipv4(r.advance(len)),
-        PPP_IPV6 => Next::Ipv6(r.advance(len)),
-        _ => Next::Done,
+        PPP_IPV4 => ipv4::decode(r.advance(len), cx),
+        PPP_IPV6 => ipv6::decode(r.advance(len), cx),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{anomalies, eth, ether, hex, ipv4, layers, udp};
+    use crate::Transport;
+
+    /// Arkime `pppoe.pcap` frame 1: PPPoE session 0x069d, length 50, PPP protocol 0x0021,
+    /// 172.202.246.57:1063 -> 64.12.189.217:443 SYN, MSS 1410, NOP, NOP, SACK-permitted.
+    const PPPOE_SYN: &str = "
+        0090 1aa0 3da4 0011 f513 d7a3 8864 1100
+        069d 0032 0021 4500 0030 0137 4000 8006
+        58a7 acca f639 400c bdd9 0427 01bb e942
+        8755 0000 0000 7002 ffff 6bed 0000 0204
+        0582 0101 0402";
+
+    #[test]
+    fn pppoe_session_ipv4() {
+        let b = hex(PPPOE_SYN);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "tcp", "pppoe"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let Transport::Tcp(t) = p.transport else {
+            panic!("{:?}", p.transport)
+        };
+        assert_eq!(
+            (t.src_port, t.dst_port, t.options.mss),
+            (1063, 443, Some(1410))
+        );
+        assert!(t.options.sack_permitted);
+    }
+
+    #[test]
+    fn pppoe_non_ip_and_truncated() {
+        // LCP (0xc021) inside a session: PPPoE counted, nothing more.
+        let b = ether(0x8864, &hex("1100 069d 0004 c021 0101"));
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "pppoe"]);
+        assert!(p.anomalies.is_empty());
+        let p = eth(&b[..14 + 4]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedLink]));
+    }
+
+    #[test]
+    fn ppp_protocol_field_compression() {
+        // Address/control present, 1-byte protocol 0x21 (RFC 1661 §6.5).
+        let ip = ipv4(17, &udp(1, 2, &[]));
+        let mut f = vec![0xff, 0x03, 0x21];
+        f.extend(&ip);
+        let mut pkt = crate::Packet::default();
+        let mut cx = Cx::new(&mut pkt);
+        let r = Region {
+            bytes: &f,
+            wire: f.len() as u32,
+        };
+        ppp(r, &mut cx, Anomaly::TruncatedTunnel);
+        assert_eq!(cx.pkt.ip.map(|i| i.total_len), Some(ip.len() as u16));
+        assert!(matches!(cx.pkt.transport, Transport::Udp(_)));
+        let mut pkt = crate::Packet::default();
+        let mut cx = Cx::new(&mut pkt);
+        let r = Region {
+            bytes: &f[..2],
+            wire: 2,
+        };
+        ppp(r, &mut cx, Anomaly::TruncatedTunnel);
+        assert_eq!(cx.pkt.anomalies, anomalies(&[Anomaly::TruncatedTunnel]));
+        assert!(cx.pkt.layers.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::bytes::{len_u32, tail, u16_at, Field, Region};
 use crate::decoder::Cx;
-use crate::{Layer, Transport};
+use crate::{Anomaly, Layer, Transport};
 
 /// SCTP common header fields (RFC 9260 §3.1).
 mod field {
@@ -16,11 +16,14 @@ mod field {
     pub const HEADER_LEN: usize = 12;
 }
 
-/// Decodes the SCTP common header from `r` (at least one byte captured). Core has no
-/// truncation anomaly for SCTP; a header too short for the ports leaves the transport empty.
-pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a>) {
+/// Decodes the SCTP common header from `r` (at least one byte captured). A header cut short
+/// sets `TruncatedSctp`; too short for the ports leaves the transport empty.
+pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     let b = r.bytes;
     cx.layer(Layer::Sctp);
+    if b.len() < field::HEADER_LEN {
+        cx.anomaly(Anomaly::TruncatedSctp);
+    }
     if b.len() < 4 {
         return;
     }

@@ -1,13 +1,14 @@
 //! Encapsulations: IP-in-IP (RFC 2003, RFC 4213 §3.5), GRE (RFC 2784, RFC 2890; PPTP's
 //! enhanced GRE, RFC 2637 §4.1), ERSPAN types I–III (draft-foschiano-erspan-03) and VXLAN
-//! (RFC 7348 §5) / VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe-12 §3).
+//! (RFC 7348 §5) / VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe-12 §3), and WCCP's GRE redirection
+//! (draft-wilson-wrec-wccp-v2-01 §4.12).
 //!
 //! Each entry into an inner packet counts against [`MAX_ENCAPSULATIONS`](crate::MAX_ENCAPSULATIONS).
 
 use crate::bytes::{u16_at, u32_at, u8_at, Field, Region};
-use crate::decoder::{Cx, Next};
+use crate::decoder::Cx;
 use crate::ethernet::{ethertype, ETHERTYPE_MIN};
-use crate::{ppp, Anomaly, Layer};
+use crate::{ethernet, ipv4, ipv6, ppp, Anomaly, Layer};
 
 /// GRE header (RFC 2784 §2.1) and its optional fields (RFC 2890 §2, RFC 2637 §4.1).
 mod gre {
@@ -62,72 +63,82 @@ mod vxlan {
     pub const GPE_MPLS: u8 = 5;
 }
 
+/// WCCPv2 redirect header (draft-wilson-wrec-wccp-v2-01 §4.12).
+const WCCP_REDIRECT_LEN: usize = 4;
+
 /// IANA-assigned VXLAN port (RFC 7348 §5).
 pub const VXLAN_PORT: u16 = 4789;
 /// IANA-assigned VXLAN-GPE port.
 pub const VXLAN_GPE_PORT: u16 = 4790;
 
-/// An IP packet inside IP (protocol 4 or 41): `inner` is where it goes.
-pub(crate) fn ip_in_ip<'a>(cx: &mut Cx<'a>, inner: Next<'a>) -> Next<'a> {
+/// An IP packet inside IP: IPv4 (protocol 4, RFC 2003) or IPv6 (protocol 41, RFC 4213).
+pub(crate) fn ip_in_ip<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, inner_v6: bool) {
     cx.layer(Layer::IpInIp);
-    if cx.enter_tunnel() {
-        inner
+    if !cx.enter_tunnel() {
+        return;
+    }
+    if inner_v6 {
+        ipv6::decode(r, cx)
     } else {
-        Next::Done
+        ipv4::decode(r, cx)
     }
 }
 
 /// GRE, version 0 (RFC 2784/2890) or 1 (PPTP, RFC 2637 §4.1).
-pub(crate) fn gre<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+pub(crate) fn gre<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     let b = r.bytes;
     cx.layer(Layer::Gre);
     if b.len() < gre::HEADER_LEN {
         cx.anomaly(Anomaly::TruncatedTunnel);
-        return Next::Done;
+        return;
     }
     let fv = u16_at(b, gre::FLAGS_VERSION);
     let proto = u16_at(b, gre::PROTOCOL);
     let present = |flag: u16| usize::from(fv & flag != 0) * gre::OPTION_LEN;
     let len = match fv & gre::VERSION {
-        0 if fv & gre::ROUTING != 0 => return Next::Done,
+        0 if fv & gre::ROUTING != 0 => return,
         0 => gre::HEADER_LEN + present(gre::CHECKSUM) + present(gre::KEY) + present(gre::SEQUENCE),
         // The key field (payload length, call id) is mandatory in version 1.
         1 => gre::HEADER_LEN + gre::OPTION_LEN + present(gre::SEQUENCE) + present(gre::ACK),
-        _ => return Next::Done,
+        _ => return,
     };
     if b.len() < len {
         cx.anomaly(Anomaly::TruncatedTunnel);
-        return Next::Done;
+        return;
     }
     let inner = r.advance(len);
     // Keepalives and PPTP acknowledgments carry nothing.
     if inner.is_empty() || !cx.enter_tunnel() {
-        return Next::Done;
+        return;
     }
     match proto {
-        ethertype::TEB => Next::Ethernet(inner),
+        ethertype::TEB => ethernet::decode(inner, cx),
         ethertype::PPP => ppp::ppp(inner, cx, Anomaly::TruncatedTunnel),
         // Without a GRE sequence number this is type I, which has no ERSPAN header.
-        ethertype::ERSPAN_II if fv & gre::SEQUENCE == 0 => Next::Ethernet(inner),
+        ethertype::ERSPAN_II if fv & gre::SEQUENCE == 0 => ethernet::decode(inner, cx),
         ethertype::ERSPAN_II | ethertype::ERSPAN_III => erspan(inner, cx),
-        t if t >= ETHERTYPE_MIN => Next::EtherType(t, inner),
-        _ => Next::Done,
+        // WCCPv2 adds a 4-byte redirect header, WCCPv1 none: like Wireshark, tell them apart
+        // by whether an IPv4 header starts right away.
+        ethertype::WCCP if u8_at(inner.bytes, 0) >> 4 == 4 => ipv4::decode(inner, cx),
+        ethertype::WCCP => ipv4::decode(inner.advance(WCCP_REDIRECT_LEN), cx),
+        t if t >= ETHERTYPE_MIN => ethernet::dispatch(t, inner, cx),
+        _ => {}
     }
 }
 
 /// An ERSPAN type II or III header, then the mirrored Ethernet frame.
-fn erspan<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+fn erspan<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     let b = r.bytes;
     let len = match u8_at(b, erspan::VERSION) >> 4 {
         erspan::VERSION_II => erspan::TYPE_II_LEN,
         erspan::VERSION_III => {
             if b.len() < erspan::TYPE_III_LEN {
                 cx.anomaly(Anomaly::TruncatedTunnel);
-                return Next::Done;
+                return;
             }
             let w = u32_at(b, erspan::TYPE_III_WORD3);
             if (w >> erspan::TYPE_III_FT_SHIFT) & erspan::TYPE_III_FT_MASK != erspan::FT_ETHERNET {
-                return Next::Done;
+                return;
             }
             if w & erspan::TYPE_III_O != 0 {
                 erspan::TYPE_III_LEN + erspan::PLATFORM_SUBHEADER_LEN
@@ -135,55 +146,284 @@ fn erspan<'a>(r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
                 erspan::TYPE_III_LEN
             }
         }
-        _ => return Next::Done,
+        _ => return,
     };
     if b.len() < len {
         cx.anomaly(Anomaly::TruncatedTunnel);
-        return Next::Done;
+        return;
     }
-    Next::Ethernet(r.advance(len))
+    ethernet::decode(r.advance(len), cx);
 }
 
 /// A UDP payload that a tunnel port names: VXLAN or VXLAN-GPE (either port direction, as
 /// Wireshark decodes them; the standard port is checked first).
-pub(crate) fn over_udp<'a>(src: u16, dst: u16, r: Region<'a>, cx: &mut Cx<'a>) -> Next<'a> {
+pub(crate) fn over_udp<'a>(src: u16, dst: u16, r: Region<'a>, cx: &mut Cx<'a, '_>) {
     if src == VXLAN_PORT || dst == VXLAN_PORT {
-        vxlan(r, cx, false)
+        vxlan(r, cx, false);
     } else if src == VXLAN_GPE_PORT || dst == VXLAN_GPE_PORT {
-        vxlan(r, cx, true)
-    } else {
-        Next::Done
+        vxlan(r, cx, true);
     }
 }
 
 /// VXLAN: only with the I flag set (RFC 7348 §5), which keeps ordinary traffic that happens to
 /// use port 4789 as an ephemeral port from being misread.
-fn vxlan<'a>(r: Region<'a>, cx: &mut Cx<'a>, gpe: bool) -> Next<'a> {
+fn vxlan<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, gpe: bool) {
     let b = r.bytes;
     if b.is_empty() {
-        return Next::Done;
+        return;
     }
     let flags = u8_at(b, vxlan::FLAGS);
     if flags & vxlan::FLAG_I == 0 {
-        return Next::Done;
+        return;
     }
     cx.layer(Layer::Vxlan);
     if b.len() < vxlan::HEADER_LEN {
         cx.anomaly(Anomaly::TruncatedTunnel);
-        return Next::Done;
+        return;
     }
     if !cx.enter_tunnel() {
-        return Next::Done;
+        return;
     }
     let inner = r.advance(vxlan::HEADER_LEN);
     if !gpe || flags & vxlan::FLAG_P == 0 {
-        return Next::Ethernet(inner);
+        return ethernet::decode(inner, cx);
     }
     match u8_at(b, vxlan::NEXT_PROTOCOL) {
-        vxlan::GPE_IPV4 => Next::Ipv4(inner),
-        vxlan::GPE_IPV6 => Next::Ipv6(inner),
-        vxlan::GPE_ETHERNET => Next::Ethernet(inner),
-        vxlan::GPE_MPLS => Next::EtherType(ethertype::MPLS_UNICAST, inner),
-        _ => Next::Done,
+        vxlan::GPE_IPV4 => ipv4::decode(inner, cx),
+        vxlan::GPE_IPV6 => ipv6::decode(inner, cx),
+        vxlan::GPE_ETHERNET => ethernet::decode(inner, cx),
+        vxlan::GPE_MPLS => ethernet::dispatch(ethertype::MPLS_UNICAST, inner, cx),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{anomalies, eth, ether, hex, ipv4, ipv6, layers, tcp, udp};
+    use crate::{decode, tcp_flags, IcmpInfo, LinkType, Transport, MAX_ENCAPSULATIONS};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
+
+    /// Arkime `gre-sample.pcap` frame 1: 172.27.1.66 -> 66.59.109.137 GRE v0 (no options)
+    /// carrying 66.59.111.190 -> 172.28.2.3 ICMP echo request id 52072 seq 256.
+    const GRE_ICMP: &str = "
+        00c0 ca14 b052 0002 2d56 4afd 0800 4500
+        006c 0000 4000 ff2f 1e41 ac1b 0142 423b
+        6d89 0000 0800 4500 0054 0000 4000 4001
+        da90 423b 6fbe ac1c 0203 0800 46c9 cb68
+        0100 7072 e63e 9719 0c00 0809 0a0b 0c0d
+        0e0f 1011 1213 1415 1617 1819 1a1b 1c1d
+        1e1f 2021 2223 2425 2627 2829 2a2b 2c2d
+        2e2f 3031 3233 3435 3637";
+
+    /// Arkime `vxlan.pcap` frame 3: 192.168.56.11:48134 -> 192.168.56.12:4789, VXLAN (I flag,
+    /// VNI 123), inner Ethernet, 10.0.0.1 -> 10.0.0.2 ICMP echo request id 3389 seq 1.
+    const VXLAN_ICMP: &str = "
+        0800 27f2 1d8c 0800 27ae 4d62 0800 4500
+        0086 d999 4000 4011 6f65 c0a8 380b c0a8
+        380c bc06 12b5 0072 0000 0800 0000 0000
+        7b00 4a7f 013b a271 ba09 2b6e f8be 0800
+        4500 0054 2f4f 4000 4001 f757 0a00 0001
+        0a00 0002 0800 4c8a 0d3d 0001 a38c 7c57
+        0000 0000 b580 0a00 0000 0000 1011 1213
+        1415 1617 1819 1a1b 1c1d 1e1f 2021 2223
+        2425 2627 2829 2a2b 2c2d 2e2f 3031 3233
+        3435 3637";
+
+    /// Arkime `gre-erspan-vxlan.pcap` frame 1: 100.20.9.2 -> 100.20.9.1 GRE (S flag, seq 0)
+    /// ERSPAN type II (session 0), mirrored frame 172.16.27.131:4789 -> 172.16.27.121:4790
+    /// VXLAN (flags 0x0c), inner 10.16.27.12:65174 -> 10.16.27.131:80 TCP SYN.
+    const ERSPAN_VXLAN_SYN: &str = "
+        bbbb bbbb bbb1 aaaa aaaa aaa1 0800 4500
+        008c 0001 0000 402f a017 6414 0902 6414
+        0901 1000 88be 0000 0000 1000 0014 0000
+        0001 ffdd ffff fff1 eeee eeee eee1 0800
+        4500 005a 0001 0000 4011 eb75 ac10 1b83
+        ac10 1b79 12b5 12b6 0046 a3b7 0c00 0003
+        0000 0000 dddd dddd ddd1 aabb ccdd ccc1
+        0800 4500 0028 0001 0000 4006 3021 0a10
+        1b0c 0a10 1b83 fe96 0050 0000 0000 0000
+        0000 5002 2000 464d 0000";
+
+    /// PcapPlusPlus `GrePackets.cap` frame 26: 20.0.0.2 -> 20.0.0.1 enhanced GRE (PPTP,
+    /// version 1, K and S: payload length 88, call 24, seq 7), PPP with address/control,
+    /// protocol 0x0021, 17.1.1.122 -> 40.0.0.2 ICMP echo request id 6187 seq 1.
+    const PPTP_GRE_ICMP: &str = "
+        0009 e955 c01c 0014 0000 0200 0800 4500
+        0078 18d8 0000 402f 397d 1400 0002 1400
+        0001 3001 880b 0058 0018 0000 0007 ff03
+        0021 4500 0054 1101 0000 4001 2f2c 1101
+        017a 2800 0002 0800 4500 182b 0001 0000
+        0000 53c6 8380 0000 0000 0003 04b7 1011
+        1213 1415 1617 1819 1a1b 1c1d 1e1f 2021
+        2223 2425 2627 2829 2a2b 2c2d 2e2f 3031
+        3233 3435 3637";
+
+    #[test]
+    fn gre_carrying_ipv4() {
+        let b = hex(GRE_ICMP);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "icmp", "gre"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        let ip = p.ip.expect("inner ip");
+        assert_eq!((ip.src, ip.dst), (v4(66, 59, 111, 190), v4(172, 28, 2, 3)));
+        assert_eq!(p.tunnel_depth, 1);
+        let want = IcmpInfo {
+            icmp_type: 8,
+            code: 0,
+            ident: 52072,
+            seq: 256,
+        };
+        assert_eq!(p.transport, Transport::Icmp(want));
+        // GRE header cut short.
+        let p = eth(&b[..14 + 20 + 3]);
+        assert_eq!(layers(&p), ["eth", "ipv4", "gre"]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedTunnel]));
+        assert_eq!(p.ip.map(|i| i.src), Some(v4(172, 27, 1, 66)));
+    }
+
+    #[test]
+    fn vxlan_inner_packet_wins_outer_ethernet_stays() {
+        let b = hex(VXLAN_ICMP);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "udp", "icmp", "vxlan"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert_eq!(
+            p.eth.map(|e| e.src),
+            Some([0x08, 0x00, 0x27, 0xae, 0x4d, 0x62])
+        );
+        assert_eq!(p.ip.map(|i| i.src), Some(v4(10, 0, 0, 1)));
+        assert!(matches!(p.transport, Transport::Icmp(i) if i.ident == 3389));
+        assert_eq!((p.tunnel_depth, p.payload.len()), (1, 56));
+        // Inner IPv4 header cut: the outer IP and its UDP are the deepest readable.
+        let p = eth(&b[..14 + 20 + 8 + 8 + 14 + 10]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedIpv4]));
+        assert_eq!(p.ip.map(|i| i.src), Some(v4(192, 168, 56, 11)));
+        assert!(matches!(p.transport, Transport::Udp(u) if u.dst_port == VXLAN_PORT));
+        assert_eq!(p.tunnel_depth, 0);
+        // Without the I flag this is ordinary UDP that happens to use port 4789.
+        let mut b = hex(VXLAN_ICMP);
+        b[42] = 0;
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "udp"]);
+        assert!(matches!(p.transport, Transport::Udp(_)));
+    }
+
+    #[test]
+    fn erspan_ii_then_vxlan_two_levels_deep() {
+        let b = hex(ERSPAN_VXLAN_SYN);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "tcp", "udp", "gre", "vxlan"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert_eq!(
+            p.eth.map(|e| e.dst),
+            Some([0xbb, 0xbb, 0xbb, 0xbb, 0xbb, 0xb1])
+        );
+        assert_eq!(
+            p.ip.map(|i| (i.src, i.dst)),
+            Some((v4(10, 16, 27, 12), v4(10, 16, 27, 131)))
+        );
+        let Transport::Tcp(t) = p.transport else {
+            panic!("{:?}", p.transport)
+        };
+        assert_eq!(
+            (t.src_port, t.dst_port, t.flags),
+            (65174, 80, tcp_flags::SYN)
+        );
+        assert_eq!(p.tunnel_depth, 2);
+        // ERSPAN type I: the same GRE without a sequence number has no ERSPAN header.
+        let mut b1 = hex(ERSPAN_VXLAN_SYN);
+        b1[34] = 0x00; // clear S
+        b1.drain(38..50); // drop the sequence number and the type II header
+        let p = eth(&b1);
+        assert_eq!(p.ip.map(|i| i.dst), Some(v4(10, 16, 27, 131)));
+    }
+
+    #[test]
+    fn pptp_enhanced_gre_with_ppp() {
+        let b = hex(PPTP_GRE_ICMP);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "icmp", "gre"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert_eq!(p.ip.map(|i| i.dst), Some(v4(40, 0, 0, 2)));
+        assert!(matches!(p.transport, Transport::Icmp(i) if i.ident == 6187));
+    }
+
+    /// GRE header with the given flags/version and protocol, then `options` and `payload`.
+    fn gre_packet(flags: u16, proto: u16, options: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut g = flags.to_be_bytes().to_vec();
+        g.extend(proto.to_be_bytes());
+        g.extend(options);
+        g.extend(payload);
+        ipv4(47, &g)
+    }
+
+    #[test]
+    fn gre_optional_fields_and_ethernet_bridging() {
+        let inner = ipv4(17, &udp(1, 2, b"x"));
+        // Checksum, key and sequence: 12 option bytes (RFC 2784 §2.1, RFC 2890 §2).
+        let b = gre_packet(0xB000, 0x0800, &[0; 12], &inner);
+        let p = decode(LinkType::RAW, &b);
+        assert_eq!(layers(&p), ["ipv4", "udp", "gre"]);
+        // Key only, then an Ethernet frame (transparent Ethernet bridging, NVGRE-style).
+        let b = gre_packet(0x2000, 0x6558, &[0; 4], &ether(0x0800, &inner));
+        let p = decode(LinkType::RAW, &b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "udp", "gre"]);
+        assert!(
+            p.eth.is_some(),
+            "the inner Ethernet is the outermost one here"
+        );
+        // Options announced but missing.
+        let b = gre_packet(0xB000, 0x0800, &[0; 6], &[]);
+        let p = decode(LinkType::RAW, &b);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedTunnel]));
+        // Routing present (RFC 1701) or an unknown version: GRE counted, not followed.
+        for flags in [0x4000, 0x0002] {
+            let b = gre_packet(flags, 0x0800, &[0; 8], &inner);
+            let p = decode(LinkType::RAW, &b);
+            assert_eq!(layers(&p), ["ipv4", "gre"]);
+            assert!(p.anomalies.is_empty());
+        }
+    }
+
+    #[test]
+    fn ip_in_ip_both_ways() {
+        let inner6 = ipv6(6, &tcp(0x02, &[]));
+        let b = ipv4(41, &inner6);
+        let p = decode(LinkType::RAW, &b);
+        assert_eq!(layers(&p), ["ipv4", "ipv6", "tcp", "ipip"]);
+        assert!(matches!(p.ip.map(|i| i.src), Some(IpAddr::V6(_))));
+        let b = ipv6(4, &ipv4(17, &udp(1, 2, &[])));
+        let p = decode(LinkType::RAW, &b);
+        assert_eq!(layers(&p), ["ipv4", "ipv6", "udp", "ipip"]);
+        assert!(matches!(p.ip.map(|i| i.src), Some(IpAddr::V4(_))));
+        assert_eq!(p.tunnel_depth, 1);
+    }
+
+    #[test]
+    fn encapsulation_depth_is_bounded() {
+        let nest = |levels: usize| {
+            let mut b = ipv4(17, &udp(7, 7, b"deep"));
+            for _ in 0..levels {
+                b = ipv4(4, &b);
+            }
+            b
+        };
+        let max = nest(usize::from(MAX_ENCAPSULATIONS));
+        let p = decode(LinkType::RAW, &max);
+        assert!(p.anomalies.is_empty());
+        assert_eq!(p.tunnel_depth, MAX_ENCAPSULATIONS);
+        assert!(matches!(p.transport, Transport::Udp(_)));
+        let over = nest(usize::from(MAX_ENCAPSULATIONS) + 1);
+        let p = decode(LinkType::RAW, &over);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TooManyEncapsulations]));
+        assert_eq!(p.tunnel_depth, MAX_ENCAPSULATIONS);
+        // The deepest IP followed is reported; its payload (another IPv4 header) is not.
+        assert_eq!(p.ip.map(|i| i.proto), Some(crate::IpProto::IPIP));
+        assert_eq!(p.transport, Transport::None);
     }
 }

@@ -20,8 +20,9 @@ use std::process::Command;
 use wirescope_core::{Frame, Timestamp};
 use wirescope_wire::{decode_frame, LinkType, Transport};
 
-/// Varied captures: VLAN/QinQ, IPv6 and its fragments, 6in4/4in6, GRE (IP, PPP, ERSPAN),
-/// VXLAN, MPLS, PPPoE, SLL, SLL2, BSD null, raw IP, and a plain Ethernet SYN flood.
+/// Varied captures: VLAN/QinQ, IPv6 and its fragments, 6in4/4in6, GRE (IP, PPP, ERSPAN, WCCP),
+/// VXLAN, MPLS, PPPoE, SLL, SLL2, BSD null, raw IP, a plain Ethernet SYN flood and a device's
+/// everyday traffic (the fast path's diet).
 const FILES: &[&str] = &[
     "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/VlanPackets.pcap",
     "robustness/arkime-tests/tests/pcap/twovlan.pcap",
@@ -39,16 +40,35 @@ const FILES: &[&str] = &[
     "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/four_ipv6_http_streams.pcap",
     "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/ip6_fragments.pcap",
     "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/ip4_fragments.pcap",
+    "robustness/tcpdump-tests/tests/wccp_redirect_gre.pcap",
     "attacks/StopDDoS-packet-captures/amp.TCP.syn.optionallyACK.optionallysamePort.pcapng",
+    "benign/aucad-iot-sentinel/iot-sentinel/D-LinkHomeHub/Setup-A-1-STA.pcap",
 ];
 
 /// tshark's `frame.protocols` names for protocols `decode` walks through to reach the
 /// innermost IP header. The walk stops at the first other name (e.g. `teredo`, `gtp`), so a
 /// tunnel tshark follows and we do not is compared at the level we stop at.
 const WALKED: &[&str] = &[
-    "eth", "ethertype", "vlan", "ieee8021ad", "llc", "sll", "null", "raw", "ip", "ipv6",
-    "ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr", "ipv6.dstopts", "gre", "erspan", "ppp",
-    "pppoes", "mpls", "vxlan",
+    "eth",
+    "ethertype",
+    "vlan",
+    "ieee8021ad",
+    "llc",
+    "sll",
+    "null",
+    "raw",
+    "ip",
+    "ipv6",
+    "ipv6.hopopts",
+    "ipv6.routing",
+    "ipv6.fraghdr",
+    "ipv6.dstopts",
+    "gre",
+    "erspan",
+    "ppp",
+    "pppoes",
+    "mpls",
+    "vxlan",
 ];
 
 const FIELDS: &[&str] = &[
@@ -101,14 +121,21 @@ fn tshark_rows(path: &Path) -> Result<Vec<Row>, String> {
         Err(e) => panic!("tshark is required for this test and could not be run: {e}"),
     };
     if !out.status.success() {
-        return Err(format!("tshark failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "tshark failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|line| {
             let mut m = HashMap::new();
             for (f, v) in FIELDS.iter().zip(line.split('\t')) {
-                let vals = if v.is_empty() { vec![] } else { v.split(',').map(String::from).collect() };
+                let vals = if v.is_empty() {
+                    vec![]
+                } else {
+                    v.split(',').map(String::from).collect()
+                };
                 m.insert(*f, vals);
             }
             Row(m)
@@ -155,7 +182,11 @@ fn expected(row: &Row) -> Expect {
                     "udp" => "udp",
                     _ => "other",
                 },
-                if tok == "tcp" { n_tcp - 1 } else { n_udp.max(1) - 1 },
+                if tok == "tcp" {
+                    n_tcp - 1
+                } else {
+                    n_udp.max(1) - 1
+                },
             ));
         }
         // UDP is walked through only into VXLAN.
@@ -167,13 +198,21 @@ fn expected(row: &Row) -> Expect {
         }
     }
     let ip = inner.and_then(|(v6, n)| {
-        let (s, d) = if v6 { ("ipv6.src", "ipv6.dst") } else { ("ip.src", "ip.dst") };
+        let (s, d) = if v6 {
+            ("ipv6.src", "ipv6.dst")
+        } else {
+            ("ip.src", "ip.dst")
+        };
         Some((row.nth(s, n)?.to_string(), row.nth(d, n)?.to_string()))
     });
     let mut ports = None;
     let mut tcp_flags = None;
     if let Some((t @ ("tcp" | "udp"), n)) = after_inner {
-        let (s, d) = if t == "tcp" { ("tcp.srcport", "tcp.dstport") } else { ("udp.srcport", "udp.dstport") };
+        let (s, d) = if t == "tcp" {
+            ("tcp.srcport", "tcp.dstport")
+        } else {
+            ("udp.srcport", "udp.dstport")
+        };
         if let (Some(s), Some(d)) = (row.nth(s, n), row.nth(d, n)) {
             ports = Some((t, s.to_string(), d.to_string()));
         }
@@ -184,18 +223,32 @@ fn expected(row: &Row) -> Expect {
                 .map(|f| f & 0x01FF);
         }
     }
-    Expect { ip, ports, tcp_flags }
+    Expect {
+        ip,
+        ports,
+        tcp_flags,
+    }
 }
 
 fn actual(link: u16, wire_len: u32, data: &[u8]) -> Expect {
-    let frame = Frame { ts: Timestamp::default(), wire_len, link: LinkType(link), iface: 0, data };
+    let frame = Frame {
+        ts: Timestamp::default(),
+        wire_len,
+        link: LinkType(link),
+        iface: 0,
+        data,
+    };
     let p = decode_frame(&frame);
     let ip = p.ip.map(|i| (i.src.to_string(), i.dst.to_string()));
     let (ports, tcp_flags) = match p.transport {
-        Transport::Tcp(t) => {
-            (Some(("tcp", t.src_port.to_string(), t.dst_port.to_string())), Some(t.flags))
-        }
-        Transport::Udp(u) => (Some(("udp", u.src_port.to_string(), u.dst_port.to_string())), None),
+        Transport::Tcp(t) => (
+            Some(("tcp", t.src_port.to_string(), t.dst_port.to_string())),
+            Some(t.flags),
+        ),
+        Transport::Udp(u) => (
+            Some(("udp", u.src_port.to_string(), u.dst_port.to_string())),
+            None,
+        ),
         _ => (None, None),
     };
     // Compare addresses as parsed values (tshark and Rust agree on IPv6 text, but be safe).
@@ -203,7 +256,11 @@ fn actual(link: u16, wire_len: u32, data: &[u8]) -> Expect {
         let norm = |a: String| a.parse::<IpAddr>().map(|a| a.to_string()).unwrap_or(a);
         (norm(s), norm(d))
     });
-    Expect { ip, ports, tcp_flags }
+    Expect {
+        ip,
+        ports,
+        tcp_flags,
+    }
 }
 
 /// The files to compare: [`FILES`], or (for a wider sweep by hand) the corpus-relative paths
@@ -274,8 +331,16 @@ fn decode_agrees_with_tshark_on_corpus_captures() {
         failures.is_empty(),
         "{} of {compared} frames differ from tshark:\n{}",
         failures.len(),
-        failures.iter().take(if files.len() > FILES.len() { 2000 } else { 40 }).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(if files.len() > FILES.len() { 2000 } else { 40 })
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     // Guard against a vacuous pass (e.g. tshark printing nothing).
-    assert!(with_ip > compared / 2 && with_ports > compared / 3, "too few comparable frames");
+    assert!(
+        with_ip > compared / 2 && with_ports > compared / 3,
+        "too few comparable frames"
+    );
 }

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 pub fn corpus_dir() -> PathBuf {
     match std::env::var_os("WIRESCOPE_CORPUS") {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpus"
+        )),
     }
 }
 
@@ -48,7 +51,11 @@ pub fn parse_pcap(file: &[u8]) -> Option<Pcap<'_>> {
     };
     let u32_at = |at: usize| -> Option<u32> {
         let b: [u8; 4] = file.get(at..at + 4)?.try_into().ok()?;
-        Some(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Some(if be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     };
     // The link type is the low 16 bits; the upper bits may carry FCS information.
     let link = (u32_at(20)? & 0xFFFF) as u16;
@@ -56,7 +63,9 @@ pub fn parse_pcap(file: &[u8]) -> Option<Pcap<'_>> {
     let mut at = 24;
     while let (Some(caplen), Some(wire_len)) = (u32_at(at + 8), u32_at(at + 12)) {
         let start = at + 16;
-        let Some(data) = file.get(start..start + caplen as usize) else { break };
+        let Some(data) = file.get(start..start + caplen as usize) else {
+            break;
+        };
         records.push(Record { wire_len, data });
         at = start + caplen as usize;
     }
