@@ -46,6 +46,9 @@ pub struct CappedMap<K, V> {
     rng: u64,
 }
 
+/// Entries sampled per eviction. A heavy hitter is evicted only when every sampled entry is
+/// heavy; with 5 samples that happened in the test below (10 heavy keys in 64 slots), with 16 it
+/// does not, and 5 measured no faster on a 5 M-packet replay.
 const SAMPLE: usize = 16;
 
 impl<K: Hash + Eq + Copy, V: Default> CappedMap<K, V> {
@@ -125,9 +128,17 @@ impl<K: Hash + Eq + Copy, V: Default> CappedMap<K, V> {
         K: Ord,
         V: Copy,
     {
+        let order = |a: &(K, V), b: &(K, V)| score(&b.1).cmp(&score(&a.1)).then(a.0.cmp(&b.0));
         let mut all: Vec<(K, V)> = self.slots.clone();
-        all.sort_by(|a, b| score(&b.1).cmp(&score(&a.1)).then(a.0.cmp(&b.0)));
-        all.truncate(n);
+        if n == 0 {
+            return Vec::new();
+        }
+        if all.len() > n {
+            // Partition around the n-th, then sort only the head: O(len + n log n).
+            all.select_nth_unstable_by(n - 1, order);
+            all.truncate(n);
+        }
+        all.sort_by(order);
         all
     }
 }

@@ -81,6 +81,8 @@ impl Default for EngineConfig {
 }
 
 const N_LAYERS: usize = Layer::ALL.len();
+/// Size of the direct-mapped layer-set cache (a power of two).
+const HIER_SLOTS: usize = 64;
 const N_ANOMALIES: usize = Anomaly::ALL.len();
 
 /// Everything computed from finished flows.
@@ -141,13 +143,12 @@ pub struct Engine {
     bytes: u64,
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
-    layer_pkts: [u64; N_LAYERS],
-    layer_bytes: [u64; N_LAYERS],
     anomaly_counts: [u64; N_ANOMALIES],
     anomalous_packets: u64,
-    /// (layer-set bits, packets, bytes), few distinct entries; `hier_last` caches the last hit.
+    /// (layer-set bits, packets, bytes): few distinct entries, found through `hier_slots`.
     hierarchy: Vec<(u32, u64, u64)>,
-    hier_last: usize,
+    /// Direct-mapped cache from a layer set's hash to its index + 1 in `hierarchy`.
+    hier_slots: [u16; HIER_SLOTS],
     links: Vec<(LinkType, u64)>,
     series: TimeSeries,
     tcp_segments: u64,
@@ -175,12 +176,10 @@ impl Engine {
             bytes: 0,
             first_ts: None,
             last_ts: None,
-            layer_pkts: [0; N_LAYERS],
-            layer_bytes: [0; N_LAYERS],
             anomaly_counts: [0; N_ANOMALIES],
             anomalous_packets: 0,
             hierarchy: Vec::with_capacity(64),
-            hier_last: 0,
+            hier_slots: [0; HIER_SLOTS],
             links: Vec::with_capacity(4),
             series: TimeSeries::new(cfg.max_series_buckets),
             tcp_segments: 0,
@@ -208,14 +207,9 @@ impl Engine {
             None => self.links.push((frame.link, 1)),
         }
 
-        let mut bits = pkt.layers.bits();
-        let all_bits = bits;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            self.layer_pkts[i] += 1;
-            self.layer_bytes[i] += wire;
-            bits &= bits - 1;
-        }
+        // Per-layer totals are derived from the per-layer-set counts when the report is made,
+        // so a packet costs one counter update here, not one per layer.
+        let all_bits = pkt.layers.bits();
         if !pkt.anomalies.is_empty() {
             self.anomalous_packets += 1;
             for a in pkt.anomalies.iter() {
@@ -253,23 +247,30 @@ impl Engine {
 
     #[inline]
     fn count_hierarchy(&mut self, bits: u32, wire: u64) {
-        if let Some(e) = self.hierarchy.get_mut(self.hier_last) {
+        let slot = (bits.wrapping_mul(0x9E37_79B9) >> (32 - HIER_SLOTS.trailing_zeros())) as usize;
+        if let Some(e) = (self.hier_slots[slot] as usize)
+            .checked_sub(1)
+            .and_then(|i| self.hierarchy.get_mut(i))
+        {
             if e.0 == bits {
                 e.1 += 1;
                 e.2 += wire;
                 return;
             }
         }
-        match self.hierarchy.iter().position(|e| e.0 == bits) {
-            Some(i) => {
-                self.hier_last = i;
-                self.hierarchy[i].1 += 1;
-                self.hierarchy[i].2 += wire;
-            }
+        let i = match self.hierarchy.iter().position(|e| e.0 == bits) {
+            Some(i) => i,
             None => {
-                self.hierarchy.push((bits, 1, wire));
-                self.hier_last = self.hierarchy.len() - 1;
+                // Bounded: a layer set is one of at most 2^17 values, and real traffic shows a
+                // few dozen; past 65 535 distinct sets the cache simply stops remembering.
+                self.hierarchy.push((bits, 0, 0));
+                self.hierarchy.len() - 1
             }
+        };
+        self.hierarchy[i].1 += 1;
+        self.hierarchy[i].2 += wire;
+        if let Ok(v) = u16::try_from(i + 1) {
+            self.hier_slots[slot] = v;
         }
     }
 
@@ -301,11 +302,20 @@ impl Engine {
             protocols.insert(l.key(), 0);
             protocol_bytes.insert(l.key(), 0);
         }
+        let mut layer_pkts = [0u64; N_LAYERS];
+        let mut layer_bytes = [0u64; N_LAYERS];
+        for &(bits, pkts, bytes) in &self.hierarchy {
+            let set = wirescope_core::LayerSet::from_bits(bits);
+            for l in set.iter() {
+                layer_pkts[l as usize] += pkts;
+                layer_bytes[l as usize] += bytes;
+            }
+        }
         for l in Layer::ALL {
             let i = l as usize;
-            if self.layer_pkts[i] > 0 {
-                protocols.insert(l.key(), self.layer_pkts[i]);
-                protocol_bytes.insert(l.key(), self.layer_bytes[i]);
+            if layer_pkts[i] > 0 {
+                protocols.insert(l.key(), layer_pkts[i]);
+                protocol_bytes.insert(l.key(), layer_bytes[i]);
             }
         }
         let mut hierarchy: Vec<HierarchyEntry> = self
