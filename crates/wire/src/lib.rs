@@ -137,6 +137,20 @@ pub struct Packet<'a> {
     /// How many encapsulations (IP-in-IP, GRE, VXLAN) were followed to reach [`Packet::ip`]:
     /// 0 for a plain packet, at most [`MAX_ENCAPSULATIONS`].
     pub tunnel_depth: u8,
+    /// The outermost UDP header that carried a UDP-based tunnel (VXLAN, Geneve, GTP-U, Teredo,
+    /// …), so that the flow layer can track the tunnel's own conversation, as Zeek and
+    /// `tshark -z conv,udp` do. `None` when the packet was not tunnelled over UDP.
+    pub tunnel_udp: Option<TunnelUdp>,
+}
+
+/// The carrier of a UDP tunnel: its IP endpoints, ports and IP total length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelUdp {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub ip_total_len: u16,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
