@@ -18,6 +18,11 @@ use crate::error::FilterError;
 /// Scratch memory words of the BPF machine (`BPF_MEMWORDS`).
 const MEM_WORDS: usize = 16;
 
+/// Backward jumps one packet may take before it is rejected. libpcap emits backward jumps
+/// only for `protochain`, whose loop walks one IPv6 extension header (≥ 8 bytes) per turn and
+/// so ends within 65 535 / 8 turns; the budget only guards against a runaway program.
+const MAX_BACKWARD_JUMPS: u32 = 65_536;
+
 /// A BPF filter compiled by libpcap (tcpdump's filter language), one program per link type,
 /// compiled on first use of each link type.
 ///
@@ -27,7 +32,8 @@ const MEM_WORDS: usize = 16;
 /// let mut f = BpfFilter::new("ip", LinkType::ETHERNET, 262_144).expect("valid filter");
 /// let mut pkt = [0u8; 34];
 /// pkt[12] = 0x08; // EtherType 0x0800: IPv4
-/// let frame = Frame { ts: Timestamp::ZERO, wire_len: 34, link: LinkType::ETHERNET, iface: 0, data: &pkt };
+/// let link = LinkType::ETHERNET;
+/// let frame = Frame { ts: Timestamp::ZERO, wire_len: 34, link, iface: 0, data: &pkt };
 /// assert!(f.matches(&frame).expect("ethernet is supported"));
 /// assert!(BpfFilter::new("tcp prt 80", LinkType::ETHERNET, 0).is_err());
 /// ```
@@ -53,7 +59,11 @@ impl BpfFilter {
             expr: Arc::clone(&expr),
             message: message.into(),
         })?;
-        Ok(BpfFilter { expr, progs: vec![(first_link, Ok(prog))], last: 0 })
+        Ok(BpfFilter {
+            expr,
+            progs: vec![(first_link, Ok(prog))],
+            last: 0,
+        })
     }
 
     /// The filter expression.
@@ -97,7 +107,7 @@ impl BpfFilter {
 
 /// Compiles with libpcap for a link type and translates the instructions.
 fn compile(expr: &str, link: LinkType) -> Result<Program, String> {
-    let dead = pcap::Capture::dead(pcap::Linktype(i32::from(link.0))).map_err(pcap_message)?;
+    let dead = pcap::Capture::dead(pcap::Linktype(linktype_to_dlt(link))).map_err(pcap_message)?;
     let prog = dead.compile(expr, true).map_err(pcap_message)?;
     let insns = prog.get_instructions();
     let mut raw = Vec::with_capacity(insns.len());
@@ -106,6 +116,19 @@ fn compile(expr: &str, link: LinkType) -> Result<Program, String> {
         raw.push(parse_insn(&insn.to_string()).ok_or("unreadable BPF instruction from libpcap")?);
     }
     Program::new(&raw).map_err(|e| format!("libpcap produced a program we cannot run: {e}"))
+}
+
+/// The DLT value libpcap's code generator expects for a file's LINKTYPE value: they differ
+/// for a few historical types (libpcap's `linktype_to_dlt` in pcap-common.c, Linux values).
+fn linktype_to_dlt(link: LinkType) -> i32 {
+    match link.0 {
+        100 => 11,      // ATM_RFC1483
+        101 | 14 => 12, // RAW (and DLT_RAW as OpenBSD numbers it)
+        102 => 15,      // SLIP_BSDOS
+        103 => 16,      // PPP_BSDOS
+        106 => 19,      // ATM_CLIP
+        n => i32::from(n),
+    }
 }
 
 fn pcap_message(e: pcap::Error) -> String {
@@ -215,7 +238,8 @@ enum Operand {
 }
 
 /// A validated program: every jump lands inside it and it ends with a return, so `run`
-/// always terminates (jumps only go forward) and never indexes out of bounds.
+/// never indexes out of bounds, and terminates: conditional jumps only go forward and
+/// backward `ja`s are counted against [`MAX_BACKWARD_JUMPS`].
 #[derive(Debug)]
 pub(crate) struct Program {
     ops: Box<[Op]>,
@@ -231,7 +255,12 @@ impl Program {
         let mut ops = Vec::with_capacity(n);
         for (pc, i) in insns.iter().enumerate() {
             let k = i.k;
-            let mem = || (k as usize).lt(&MEM_WORDS).then_some(k as usize).ok_or("bad memory index");
+            let mem = || {
+                (k as usize)
+                    .lt(&MEM_WORDS)
+                    .then_some(k as usize)
+                    .ok_or("bad memory index")
+            };
             let target = |off: u32| {
                 let t = pc + 1 + off as usize;
                 if t < n {
@@ -240,7 +269,11 @@ impl Program {
                     Err("jump out of the program")
                 }
             };
-            let operand = if i.code & SRC_X != 0 { Operand::X } else { Operand::K(k) };
+            let operand = if i.code & SRC_X != 0 {
+                Operand::X
+            } else {
+                Operand::K(k)
+            };
             let op = match i.code & 0x07 {
                 LD => match (i.code & 0xe0, i.code & 0x18) {
                     (ABS, W) => Op::LdW(k),
@@ -289,7 +322,13 @@ impl Program {
                 JMP => {
                     let cond = match i.code & 0xf0 {
                         0x00 => {
-                            ops.push(Op::Ja(target(k)?));
+                            // libpcap's interpreter sign-extends `k` here: `protochain` loops.
+                            let t = (pc as i64) + 1 + i64::from(k as i32);
+                            let t = usize::try_from(t)
+                                .ok()
+                                .filter(|&t| t < n)
+                                .ok_or("jump out of the program")?;
+                            ops.push(Op::Ja(t));
                             continue;
                         }
                         0x10 => Cond::Eq,
@@ -298,7 +337,12 @@ impl Program {
                         0x40 => Cond::Set,
                         _ => return Err("unknown jump"),
                     };
-                    Op::Jmp(cond, operand, target(u32::from(i.jt))?, target(u32::from(i.jf))?)
+                    Op::Jmp(
+                        cond,
+                        operand,
+                        target(u32::from(i.jt))?,
+                        target(u32::from(i.jf))?,
+                    )
                 }
                 RET => match i.code & 0x18 {
                     0x00 => Op::RetK(k),
@@ -317,33 +361,73 @@ impl Program {
         if !matches!(ops.last(), Some(Op::RetK(_) | Op::RetA)) {
             return Err("program does not end with a return");
         }
-        Ok(Program { ops: ops.into_boxed_slice() })
+        Ok(Program {
+            ops: ops.into_boxed_slice(),
+        })
     }
 
     /// Runs the program on a packet; the result is libpcap's (0 = reject).
     #[inline]
     pub(crate) fn run(&self, p: &[u8], wire_len: u32) -> u32 {
+        let mut backward_budget = MAX_BACKWARD_JUMPS;
         let mut a: u32 = 0;
         let mut x: u32 = 0;
         let mut mem = [0u32; MEM_WORDS];
         let mut pc = 0usize;
         loop {
-            let Some(&op) = self.ops.get(pc) else { return 0 };
+            let Some(&op) = self.ops.get(pc) else {
+                return 0;
+            };
             pc += 1;
             match op {
-                Op::LdW(k) => a = match load::<4>(p, u64::from(k)) { Some(v) => v, None => return 0 },
-                Op::LdH(k) => a = match load::<2>(p, u64::from(k)) { Some(v) => v, None => return 0 },
-                Op::LdB(k) => a = match load::<1>(p, u64::from(k)) { Some(v) => v, None => return 0 },
-                Op::LdIndW(k) => a = match load::<4>(p, u64::from(k) + u64::from(x)) { Some(v) => v, None => return 0 },
-                Op::LdIndH(k) => a = match load::<2>(p, u64::from(k) + u64::from(x)) { Some(v) => v, None => return 0 },
-                Op::LdIndB(k) => a = match load::<1>(p, u64::from(k) + u64::from(x)) { Some(v) => v, None => return 0 },
+                Op::LdW(k) => {
+                    a = match load::<4>(p, u64::from(k)) {
+                        Some(v) => v,
+                        None => return 0,
+                    }
+                }
+                Op::LdH(k) => {
+                    a = match load::<2>(p, u64::from(k)) {
+                        Some(v) => v,
+                        None => return 0,
+                    }
+                }
+                Op::LdB(k) => {
+                    a = match load::<1>(p, u64::from(k)) {
+                        Some(v) => v,
+                        None => return 0,
+                    }
+                }
+                Op::LdIndW(k) => {
+                    a = match load::<4>(p, u64::from(k) + u64::from(x)) {
+                        Some(v) => v,
+                        None => return 0,
+                    }
+                }
+                Op::LdIndH(k) => {
+                    a = match load::<2>(p, u64::from(k) + u64::from(x)) {
+                        Some(v) => v,
+                        None => return 0,
+                    }
+                }
+                Op::LdIndB(k) => {
+                    a = match load::<1>(p, u64::from(k) + u64::from(x)) {
+                        Some(v) => v,
+                        None => return 0,
+                    }
+                }
                 Op::LdLen => a = wire_len,
                 Op::LdImm(k) => a = k,
                 Op::LdMem(i) => a = mem.get(i).copied().unwrap_or(0),
                 Op::LdxLen => x = wire_len,
                 Op::LdxImm(k) => x = k,
                 Op::LdxMem(i) => x = mem.get(i).copied().unwrap_or(0),
-                Op::LdxMsh(k) => x = match load::<1>(p, u64::from(k)) { Some(v) => (v & 0xf) << 2, None => return 0 },
+                Op::LdxMsh(k) => {
+                    x = match load::<1>(p, u64::from(k)) {
+                        Some(v) => (v & 0xf) << 2,
+                        None => return 0,
+                    }
+                }
                 Op::St(i) => {
                     if let Some(m) = mem.get_mut(i) {
                         *m = a;
@@ -364,8 +448,14 @@ impl Program {
                         AluOp::Sub => a.wrapping_sub(v),
                         AluOp::Mul => a.wrapping_mul(v),
                         // Division by a zero X rejects the packet (bpf_filter.c).
-                        AluOp::Div => match a.checked_div(v) { Some(r) => r, None => return 0 },
-                        AluOp::Mod => match a.checked_rem(v) { Some(r) => r, None => return 0 },
+                        AluOp::Div => match a.checked_div(v) {
+                            Some(r) => r,
+                            None => return 0,
+                        },
+                        AluOp::Mod => match a.checked_rem(v) {
+                            Some(r) => r,
+                            None => return 0,
+                        },
                         AluOp::Or => a | v,
                         AluOp::And => a & v,
                         AluOp::Xor => a ^ v,
@@ -374,7 +464,15 @@ impl Program {
                     };
                 }
                 Op::Neg => a = a.wrapping_neg(),
-                Op::Ja(t) => pc = t,
+                Op::Ja(t) => {
+                    if t < pc {
+                        backward_budget -= 1;
+                        if backward_budget == 0 {
+                            return 0;
+                        }
+                    }
+                    pc = t;
+                }
                 Op::Jmp(cond, src, jt, jf) => {
                     let v = match src {
                         Operand::K(k) => k,
@@ -446,15 +544,37 @@ mod tests {
         assert_ne!(p.run(&[0; 10], 1500), 0);
         assert_eq!(p.run(&[0; 200], 60), 0);
         // ldh [12]; ret a — the caplen is 13, so the load fails and rejects.
-        let p = Program::new(&[insn(LD | H | ABS, 0, 0, 12), insn(RET | 0x10, 0, 0, 0)]).expect("valid");
+        let p = Program::new(&[insn(LD | H | ABS, 0, 0, 12), insn(RET | 0x10, 0, 0, 0)])
+            .expect("valid");
         assert_eq!(p.run(&[0; 13], 100), 0);
-        assert_eq!(p.run(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x06], 100), 0x0806);
+        assert_eq!(
+            p.run(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x06], 100),
+            0x0806
+        );
+    }
+
+    #[test]
+    fn a_backward_loop_ends_by_budget() {
+        // 0: ld #1; 1: ja -2 (back to 0): an endless loop, rejected after the budget.
+        let p = Program::new(&[
+            insn(LD | IMM, 0, 0, 1),
+            insn(JMP, 0, 0, (-2i32) as u32),
+            insn(RET, 0, 0, 1),
+        ])
+        .expect("valid");
+        assert_eq!(p.run(&[], 0), 0);
+        // A backward jump before the start is invalid.
+        assert!(Program::new(&[insn(JMP, 0, 0, (-5i32) as u32), insn(RET, 0, 0, 1)]).is_err());
     }
 
     #[test]
     fn divide_by_zero_x_rejects() {
-        let p = Program::new(&[insn(LD | IMM, 0, 0, 7), insn(ALU | 0x30 | SRC_X, 0, 0, 0), insn(RET | 0x10, 0, 0, 0)])
-            .expect("valid");
+        let p = Program::new(&[
+            insn(LD | IMM, 0, 0, 7),
+            insn(ALU | 0x30 | SRC_X, 0, 0, 0),
+            insn(RET | 0x10, 0, 0, 0),
+        ])
+        .expect("valid");
         assert_eq!(p.run(&[], 0), 0);
     }
 }

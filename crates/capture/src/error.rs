@@ -24,11 +24,19 @@ pub enum CaptureError {
     /// The input ended inside a header or a record: every complete record before `offset` was
     /// delivered.
     #[error("{name}: truncated at byte {offset}: {detail}")]
-    Truncated { name: String, offset: u64, detail: &'static str },
+    Truncated {
+        name: String,
+        offset: u64,
+        detail: &'static str,
+    },
     /// A header or record at `offset` is malformed (impossible length, unknown interface…):
     /// every record before it was delivered, nothing after it can be trusted.
     #[error("{name}: corrupt at byte {offset}: {detail}")]
-    Corrupt { name: String, offset: u64, detail: String },
+    Corrupt {
+        name: String,
+        offset: u64,
+        detail: String,
+    },
 }
 
 impl CaptureError {
@@ -65,7 +73,11 @@ pub enum FilterError {
     /// The expression compiled for an earlier link type but not for this one (libpcap does
     /// not know it, or the expression uses a protocol that link type cannot carry).
     #[error("filter \"{expr}\" cannot be used on link type {link}: {message}")]
-    LinkType { expr: Arc<str>, link: LinkType, message: Arc<str> },
+    LinkType {
+        expr: Arc<str>,
+        link: LinkType,
+        message: Arc<str>,
+    },
 }
 
 /// An error found by a format parser, before the reader adds the input's name.
@@ -87,10 +99,16 @@ impl RawError {
         let name = name.to_owned();
         match self {
             RawError::Io(source) => CaptureError::Io { name, source },
-            RawError::Truncated { offset, detail } => {
-                CaptureError::Truncated { name, offset, detail }
-            }
-            RawError::Corrupt { offset, detail } => CaptureError::Corrupt { name, offset, detail },
+            RawError::Truncated { offset, detail } => CaptureError::Truncated {
+                name,
+                offset,
+                detail,
+            },
+            RawError::Corrupt { offset, detail } => CaptureError::Corrupt {
+                name,
+                offset,
+                detail,
+            },
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Packet sources and sinks of wirescope: pcap and pcapng files (or stdin) read into borrowed
-//! [`Frame`]s, several files merged in time order, classic pcap written out, and tcpdump's BPF
-//! filter language.
+//! [`Frame`](wirescope_core::Frame)s, several files merged in time order, classic pcap written
+//! out, and tcpdump's BPF filter language.
 //!
 //! What it owns:
 //! - [`CaptureReader`]: one pcap (µs, ns, Kuznetsov; both byte orders) or pcapng (several
@@ -29,7 +29,8 @@
 //! use wirescope_core::{Frame, LinkType, Timestamp};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let path = std::env::temp_dir().join(format!("wirescope-capture-doc-{}.pcap", std::process::id()));
+//! let name = format!("wirescope-capture-doc-{}.pcap", std::process::id());
+//! let path = std::env::temp_dir().join(name);
 //! // An Ethernet frame carrying IPv4 (EtherType 0x0800), padded to 60 bytes.
 //! let mut pkt = [0u8; 60];
 //! pkt[12] = 0x08;
@@ -64,3 +65,18 @@ pub use error::{CaptureError, FilterError};
 pub use merge::MergedReader;
 pub use reader::{CaptureFormat, CaptureReader, BUFFER_LEN, MAX_RECORD_LEN};
 pub use writer::PcapWriter;
+
+#[cfg(test)]
+mod tests {
+    /// The engine moves sources, filters and writers to worker threads.
+    #[test]
+    fn public_types_are_send() {
+        fn send<T: Send>() {}
+        send::<crate::CaptureReader>();
+        send::<crate::MergedReader>();
+        send::<crate::PcapWriter>();
+        send::<crate::BpfFilter>();
+        send::<crate::CaptureError>();
+        send::<crate::FilterError>();
+    }
+}

@@ -75,7 +75,9 @@ impl MergedReader {
 
     /// Advances input `i` and queues its next packet.
     fn pull(&mut self, i: usize) {
-        let Some(r) = self.readers.get_mut(i) else { return };
+        let Some(r) = self.readers.get_mut(i) else {
+            return;
+        };
         match r.advance() {
             Ok(true) => self.heap.push(Reverse((r.current().ts, i))),
             Ok(false) => {}
@@ -88,7 +90,13 @@ impl MergedReader {
     pub fn current(&self) -> Frame<'_> {
         match self.cur.and_then(|i| self.readers.get(i)) {
             Some(r) => r.current(),
-            None => Frame { ts: Timestamp::ZERO, wire_len: 0, link: LinkType(0), iface: 0, data: &[] },
+            None => Frame {
+                ts: Timestamp::ZERO,
+                wire_len: 0,
+                link: LinkType(0),
+                iface: 0,
+                data: &[],
+            },
         }
     }
 

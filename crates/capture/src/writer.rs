@@ -51,7 +51,11 @@ impl PcapWriter {
         link: LinkType,
         snaplen: u32,
     ) -> Result<PcapWriter, CaptureError> {
-        let snaplen = if snaplen == 0 { DEFAULT_SNAPLEN } else { snaplen };
+        let snaplen = if snaplen == 0 {
+            DEFAULT_SNAPLEN
+        } else {
+            snaplen
+        };
         let mut w = PcapWriter {
             name,
             out: BufWriter::with_capacity(OUT_BUFFER_LEN, sink),
@@ -80,13 +84,20 @@ impl PcapWriter {
         }
         let caplen = frame.data.len().min(self.snaplen as usize);
         let secs = frame.ts.secs().clamp(0, i64::from(u32::MAX)) as u32;
-        let nanos = if frame.ts.secs() < 0 { 0 } else { frame.ts.subsec_nanos() };
+        let nanos = if frame.ts.secs() < 0 {
+            0
+        } else {
+            frame.ts.subsec_nanos()
+        };
         let mut h = [0u8; 16];
         h[0..4].copy_from_slice(&secs.to_le_bytes());
         h[4..8].copy_from_slice(&nanos.to_le_bytes());
         h[8..12].copy_from_slice(&(caplen as u32).to_le_bytes());
         h[12..16].copy_from_slice(&frame.wire_len.to_le_bytes());
-        let r = self.out.write_all(&h).and_then(|()| self.out.write_all(&frame.data[..caplen]));
+        let r = self
+            .out
+            .write_all(&h)
+            .and_then(|()| self.out.write_all(&frame.data[..caplen]));
         r.map_err(|e| self.io(e))
     }
 
@@ -103,6 +114,9 @@ impl PcapWriter {
 
     #[cold]
     fn io(&self, source: io::Error) -> CaptureError {
-        CaptureError::Io { name: self.name.clone(), source }
+        CaptureError::Io {
+            name: self.name.clone(),
+            source,
+        }
     }
 }

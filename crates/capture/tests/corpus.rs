@@ -37,7 +37,10 @@ enum Outcome {
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -67,7 +70,11 @@ fn decompressed(path: &Path) -> Option<Vec<u8>> {
         [0x28, 0xb5, 0x2f, 0xfd] => "zstd",
         _ => return None,
     };
-    let out = std::process::Command::new(tool).arg("-dc").arg(path).output().ok()?;
+    let out = std::process::Command::new(tool)
+        .arg("-dc")
+        .arg(path)
+        .output()
+        .ok()?;
     out.status.success().then_some(out.stdout)
 }
 
@@ -77,7 +84,11 @@ fn corpus_counts_match_capinfos() {
     let rows = manifest();
     let mut files = Vec::new();
     files_under(&dir, &mut files);
-    assert!(files.len() > 1000, "corpus looks incomplete: {} files", files.len());
+    assert!(
+        files.len() > 1000,
+        "corpus looks incomplete: {} files",
+        files.len()
+    );
 
     let (tx, rx) = mpsc::channel();
     let worker_files = files.clone();
@@ -105,9 +116,15 @@ fn corpus_counts_match_capinfos() {
         let (path, o) = rx
             .recv_timeout(TIMEOUT)
             .expect("reading the corpus hung (or the worker panicked)");
-        let rel = path.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(&dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let expected = rows.get(&rel).and_then(|r| r.packets);
-        let readable_by_tcpdump = rows.get(&rel).is_some_and(|r| r.format == "unreadable/partial");
+        let readable_by_tcpdump = rows
+            .get(&rel)
+            .is_some_and(|r| r.format == "unreadable/partial");
         let verdict: Result<(), String> = match (expected, &o) {
             (Some(n), Outcome::Read(got, None)) if *got == n => Ok(()),
             // capinfos stops at the bad record too: we deliver at least what it counted.
@@ -149,6 +166,14 @@ fn corpus_counts_match_capinfos() {
     for m in &mismatches {
         println!("MISMATCH {m}");
     }
-    assert!(mismatches.is_empty(), "{} mismatches (see stdout)", mismatches.len());
-    assert_eq!(allowed.len(), ALLOW.len(), "an allow-list entry no longer applies; remove it");
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches (see stdout)",
+        mismatches.len()
+    );
+    assert_eq!(
+        allowed.len(),
+        ALLOW.len(),
+        "an allow-list entry no longer applies; remove it"
+    );
 }

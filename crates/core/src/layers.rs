@@ -90,6 +90,11 @@ impl LayerSet {
     }
 
     #[inline]
+    pub fn remove(&mut self, l: Layer) {
+        self.0 &= !(1 << (l as u8));
+    }
+
+    #[inline]
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

@@ -34,6 +34,7 @@ use hosts::HostStats;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use wirescope_core::{Anomaly, Frame, Layer, LinkType, Timestamp};
+use wirescope_flow::frag::FragTracker;
 use wirescope_flow::FlowTable;
 use wirescope_wire::Packet;
 
@@ -63,6 +64,8 @@ pub struct EngineConfig {
     /// RTT samples kept per server and overall.
     pub rtt_samples_per_server: usize,
     pub rtt_samples_total: usize,
+    /// Incomplete fragmented datagrams tracked at once.
+    pub max_fragmented_datagrams: usize,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +79,7 @@ impl Default for EngineConfig {
             max_rtt_servers: 4_096,
             rtt_samples_per_server: 64,
             rtt_samples_total: 65_536,
+            max_fragmented_datagrams: 8_192,
         }
     }
 }
@@ -152,6 +156,7 @@ pub struct Engine {
     links: Vec<(LinkType, u64)>,
     series: TimeSeries,
     tcp_segments: u64,
+    frags: FragTracker,
 }
 
 impl Engine {
@@ -183,6 +188,7 @@ impl Engine {
             links: Vec::with_capacity(4),
             series: TimeSeries::new(cfg.max_series_buckets),
             tcp_segments: 0,
+            frags: FragTracker::new(cfg.max_fragmented_datagrams),
             cfg,
         }
     }
@@ -195,7 +201,34 @@ impl Engine {
     pub fn process(&mut self, frame: &Frame<'_>, sink: &mut dyn Sink) {
         // decode_frame knows the wire length: it tells a snaplen cut from an IP length the
         // frame never held, and flags captured > wire length (BadFrameLength).
-        let pkt = wirescope_wire::decode_frame(frame);
+        let mut pkt = wirescope_wire::decode_frame(frame);
+        // IP fragments: the transport header is accounted once per datagram, on the frame that
+        // completes it (as tshark's default reassembly reports it), never on a lone fragment.
+        let mut reassembled = None;
+        if let Some(ip) = pkt
+            .ip
+            .filter(|ip| ip.is_fragment() && pkt.tunnel_depth == 0)
+        {
+            let payload = u32::from(ip.total_len.saturating_sub(ip.header_len));
+            reassembled = self
+                .frags
+                .on_fragment(frame.ts, &ip, pkt.transport, payload);
+            for l in [
+                Layer::Tcp,
+                Layer::Udp,
+                Layer::Icmp,
+                Layer::Icmpv6,
+                Layer::Sctp,
+            ] {
+                pkt.layers.remove(l);
+            }
+            pkt.transport = wirescope_wire::Transport::None;
+            if let Some(r) = &reassembled {
+                if let Some(l) = transport_layer(&r.transport) {
+                    pkt.layers.insert(l);
+                }
+            }
+        }
         let wire = u64::from(frame.wire_len.max(frame.data.len() as u32));
         self.packets += 1;
         self.bytes += wire;
@@ -238,10 +271,15 @@ impl Engine {
         }
 
         let agg = &mut self.agg;
-        self.table.process(frame.ts, &pkt, &mut |fl: &Flow| {
+        let mut on_end = |fl: &Flow| {
             agg.add(fl);
             sink.flow(fl);
-        });
+        };
+        self.table.process(frame.ts, &pkt, &mut on_end);
+        if let Some(r) = &reassembled {
+            self.table
+                .process_reassembled(frame.ts, r, pkt.vlan, &mut on_end);
+        }
         sink.packet(frame, &pkt);
     }
 
@@ -465,6 +503,11 @@ impl Engine {
                 timed_out: ts.flows_timed_out_total,
                 reused: ts.flows_reused_total,
                 untracked_ip_packets: ts.untracked_ip_packets_total,
+                fragments: self.frags.stats.fragments_total,
+                reassembled_datagrams: self.frags.stats.reassembled_total,
+                incomplete_datagrams: self.frags.stats.expired_total
+                    + self.frags.stats.evicted_total
+                    + self.frags.pending() as u64,
                 tcp_states: a.tcp_states.clone(),
                 by_proto: a.by_proto.clone(),
             },
@@ -475,6 +518,19 @@ impl Engine {
             loss,
             ..Report::default()
         }
+    }
+}
+
+/// The layer of a transport header.
+fn transport_layer(t: &wirescope_wire::Transport) -> Option<Layer> {
+    use wirescope_wire::Transport as T;
+    match t {
+        T::Tcp(_) => Some(Layer::Tcp),
+        T::Udp(_) => Some(Layer::Udp),
+        T::Icmp(_) => Some(Layer::Icmp),
+        T::Icmpv6(_) => Some(Layer::Icmpv6),
+        T::Sctp { .. } => Some(Layer::Sctp),
+        T::None => None,
     }
 }
 

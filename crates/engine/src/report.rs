@@ -73,6 +73,11 @@ pub struct FlowSummary {
     pub reused: u64,
     /// Packets with an IP header that no flow could take (later fragments, cut headers).
     pub untracked_ip_packets: u64,
+    /// IP fragments seen, datagrams they completed, and datagrams never completed (expired,
+    /// evicted, or still pending at the end).
+    pub fragments: u64,
+    pub reassembled_datagrams: u64,
+    pub incomplete_datagrams: u64,
     /// Zeek `conn_state` of TCP flows.
     pub tcp_states: BTreeMap<&'static str, u64>,
     pub by_proto: BTreeMap<&'static str, u64>,

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod community_id;
+pub mod frag;
 mod table;
 pub mod tcp;
 

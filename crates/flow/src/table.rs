@@ -3,8 +3,9 @@
 use crate::community_id::icmp_ports;
 use crate::tcp::{advance_state, conn_state, EndpointState, History, Letter, TcpEndpoint};
 use std::hash::BuildHasher;
+use wirescope_core::Anomaly;
 use wirescope_core::{Direction, FlowKey, IpProto, Timestamp};
-use wirescope_wire::{tcp_flags as f, Packet, Transport};
+use wirescope_wire::{tcp_flags as f, IpInfo, Packet, Transport, UdpInfo};
 
 const SEC: u64 = 1_000_000_000;
 
@@ -268,15 +269,79 @@ impl FlowTable {
         pkt: &Packet<'_>,
         done: &mut impl FnMut(&Flow),
     ) -> PacketOutcome {
-        let mut out = PacketOutcome::default();
         if ts.secs() != self.last_sweep_sec {
             self.last_sweep_sec = ts.secs();
             self.sweep(ts, SWEEP_BATCH, done);
         }
+        if let Some(c) = pkt.tunnel_udp {
+            // The tunnel's own conversation (Zeek logs it; tshark counts it), beside the inner one.
+            let v6 = c.src.is_ipv6();
+            let header = if v6 { 40 } else { 20 };
+            let carrier = IpInfo {
+                src: c.src,
+                dst: c.dst,
+                proto: IpProto::UDP,
+                ttl: 0,
+                total_len: c.ip_total_len,
+                header_len: header,
+                frag_offset: 0,
+                more_fragments: false,
+                ident: 0,
+                dscp: 0,
+                flow_label: 0,
+            };
+            let udp = Transport::Udp(UdpInfo {
+                src_port: c.src_port,
+                dst_port: c.dst_port,
+                length: c.ip_total_len.saturating_sub(header),
+            });
+            let len = u32::from(c.ip_total_len.saturating_sub(header + 8));
+            self.track(ts, &carrier, udp, len, pkt.vlan, done);
+        }
         let Some(ip) = pkt.ip else {
-            return out;
+            return PacketOutcome::default();
         };
-        let (sport, dport, proto) = match pkt.transport {
+        // A transport header too damaged to trust makes no flow (and, as in tshark, no
+        // conversation): a cut or impossible TCP header, or a UDP length below its own header.
+        let malformed = match pkt.transport {
+            Transport::Tcp(_) => {
+                pkt.anomalies.contains(Anomaly::TruncatedTcp)
+                    || pkt.anomalies.contains(Anomaly::BadTcpHeaderLength)
+            }
+            Transport::Udp(u) => u.length < 8,
+            _ => false,
+        };
+        if malformed {
+            self.stats.untracked_ip_packets_total += 1;
+            return PacketOutcome::default();
+        }
+        self.track(ts, &ip, pkt.transport, pkt.payload_wire_len, pkt.vlan, done)
+    }
+
+    /// Accounts a datagram completed by the fragment tracker (its transport header came in the
+    /// first fragment; the frame completing it is the one that counts).
+    pub fn process_reassembled(
+        &mut self,
+        ts: Timestamp,
+        r: &crate::frag::Reassembled,
+        vlan: Option<u16>,
+        done: &mut impl FnMut(&Flow),
+    ) -> PacketOutcome {
+        self.track(ts, &r.ip, r.transport, r.payload_len, vlan, done)
+    }
+
+    fn track(
+        &mut self,
+        ts: Timestamp,
+        ip: &IpInfo,
+        transport: Transport,
+        payload_len: u32,
+        vlan: Option<u16>,
+        done: &mut impl FnMut(&Flow),
+    ) -> PacketOutcome {
+        let ip = *ip;
+        let mut out = PacketOutcome::default();
+        let (sport, dport, proto) = match transport {
             Transport::Tcp(t) => (t.src_port, t.dst_port, IpProto::TCP),
             Transport::Udp(u) => (u.src_port, u.dst_port, IpProto::UDP),
             Transport::Sctp { src_port, dst_port } => (src_port, dst_port, IpProto::SCTP),
@@ -304,7 +369,7 @@ impl FlowTable {
         let mut idx = self.map.get(&key).copied();
         if let Some(i) = idx {
             let fl = &self.slab[i as usize];
-            let reuse = match pkt.transport {
+            let reuse = match transport {
                 // A fresh SYN on a connection that finished is a new connection (port reuse).
                 Transport::Tcp(t) => {
                     t.has(f::SYN)
@@ -331,7 +396,7 @@ impl FlowTable {
                 out.new_flow = true;
                 out.new_conversation = self.note_conversation(&key);
                 let i = self.alloc(ts, done);
-                let orig_dir = match pkt.transport {
+                let orig_dir = match transport {
                     // A first packet that is a SYN-ACK comes from the responder (Zeek's flip).
                     Transport::Tcp(t) if t.has(f::SYN) && t.has(f::ACK) => dir.flip(),
                     _ => dir,
@@ -356,8 +421,8 @@ impl FlowTable {
                     syn_ts: None,
                     synack_ts: None,
                     rtt_ns: None,
-                    vlan: pkt.vlan,
-                    icmp_type_code: match pkt.transport {
+                    vlan,
+                    icmp_type_code: match transport {
                         Transport::Icmp(c) | Transport::Icmpv6(c) => Some((c.icmp_type, c.code)),
                         _ => None,
                     },
@@ -378,9 +443,9 @@ impl FlowTable {
         fl.last_ts = fl.last_ts.max(ts);
         fl.pkts[side] += 1;
         fl.ip_bytes[side] += u64::from(ip.total_len);
-        fl.payload_bytes[side] += u64::from(pkt.payload_wire_len);
-        if let Transport::Tcp(t) = pkt.transport {
-            let len = pkt.payload_wire_len;
+        fl.payload_bytes[side] += u64::from(payload_len);
+        if let Transport::Tcp(t) = transport {
+            let len = payload_len;
             fl.tcp_flags[side] |= t.flags as u8;
             let (a, b) = fl.tcp.split_at_mut(1);
             let (me, peer) = if from_orig {

@@ -54,7 +54,14 @@ pub(crate) struct InBuf {
 
 impl InBuf {
     fn new(src: Box<dyn Read + Send>) -> InBuf {
-        InBuf { src, buf: vec![0; BUFFER_LEN], pos: 0, end: 0, base: 0, eof: false }
+        InBuf {
+            src,
+            buf: vec![0; BUFFER_LEN],
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+        }
     }
 
     /// Makes at least `n` unparsed bytes available from `pos`. `Ok(false)` means the input
@@ -117,7 +124,10 @@ impl InBuf {
         if self.pos == self.end {
             Ok(false)
         } else {
-            Err(RawError::Truncated { offset: self.offset(), detail })
+            Err(RawError::Truncated {
+                offset: self.offset(),
+                detail,
+            })
         }
     }
 }
@@ -136,7 +146,14 @@ pub(crate) struct Cur {
 
 impl Default for Cur {
     fn default() -> Cur {
-        Cur { off: 0, len: 0, ts: Timestamp::ZERO, wire_len: 0, link: LinkType(0), iface: 0 }
+        Cur {
+            off: 0,
+            len: 0,
+            ts: Timestamp::ZERO,
+            wire_len: 0,
+            link: LinkType(0),
+            iface: 0,
+        }
     }
 }
 
@@ -184,7 +201,11 @@ impl CaptureReader {
             name: name.clone(),
             source,
         })?;
-        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         let mut r = CaptureReader::from_reader(name, Box::new(file))?;
         r.file_size = size;
         Ok(r)
@@ -232,7 +253,12 @@ impl CaptureReader {
                 "shorter than any capture header"
             }));
         }
-        let magic = [inb.avail()[0], inb.avail()[1], inb.avail()[2], inb.avail()[3]];
+        let magic = [
+            inb.avail()[0],
+            inb.avail()[1],
+            inb.avail()[2],
+            inb.avail()[3],
+        ];
         if let Some(st) = PcapState::from_magic(magic) {
             let st = st.read_header(inb).map_err(Detect::Raw)?;
             links.push(st.link());
@@ -243,9 +269,11 @@ impl CaptureReader {
             return Ok(Kind::PcapNg(st));
         }
         Err(Detect::NotACapture(match magic {
-            [0x1f, 0x8b, _, _] => "gzip-compressed: decompress it first, e.g. `zcat f.gz | … -r -`",
+            [0x1f, 0x8b, _, _] => "gzip-compressed: decompress it first (zcat f.gz | … -r -)",
             [0x28, 0xb5, 0x2f, 0xfd] => "zstd-compressed: decompress it first with `zstd -dc`",
-            [b's', b'n', b'o', b'o'] => "Solaris snoop format is not supported (convert with editcap)",
+            [b's', b'n', b'o', b'o'] => {
+                "Solaris snoop format is not supported (convert with editcap)"
+            }
             _ => "unknown magic number",
         }))
     }

@@ -52,13 +52,22 @@ impl PcapState {
             [0xa1, 0xb2, 0xcd, 0x34] => (true, 1000, MODIFIED_RECORD_HEADER_LEN),
             _ => return None,
         };
-        Some(PcapState { be, frac_ns, record_header_len, link: LinkType(0), lengths: Lengths::InOrder })
+        Some(PcapState {
+            be,
+            frac_ns,
+            record_header_len,
+            link: LinkType(0),
+            lengths: Lengths::InOrder,
+        })
     }
 
     /// Reads the file header (the magic is known to be there).
     pub(crate) fn read_header(mut self, inb: &mut InBuf) -> Result<PcapState, RawError> {
         if !inb.ensure(FILE_HEADER_LEN)? {
-            return Err(RawError::Truncated { offset: 0, detail: "EOF inside the pcap file header" });
+            return Err(RawError::Truncated {
+                offset: 0,
+                detail: "EOF inside the pcap file header",
+            });
         }
         let h = inb.avail();
         let major = u16_at(h, 4, self.be);
@@ -117,7 +126,8 @@ impl PcapState {
         // ts_sec is unsigned (the 2106 reading of the format); both products fit in i64:
         // 2^32 * 10^9 < 2^63 and 2^32 * 1000 is small. A fraction of a second or more (seen in
         // fuzzed files) simply carries into the seconds, as in Wireshark.
-        cur.ts = Timestamp(i64::from(secs) * Timestamp::NANOS_PER_SEC + i64::from(frac) * self.frac_ns);
+        cur.ts =
+            Timestamp(i64::from(secs) * Timestamp::NANOS_PER_SEC + i64::from(frac) * self.frac_ns);
         cur.wire_len = wire_len;
         cur.link = self.link;
         cur.iface = 0;

@@ -95,12 +95,21 @@ pub(crate) struct NgState {
     section_base: u32,
     /// Timestamp of the last packet, given to SPBs (which carry none).
     last_ts: Timestamp,
+    /// Link types already listed (one bit per value): keeps `link_types()` duplicate-free in
+    /// O(1) per IDB, however many IDBs a hostile file holds.
+    seen_links: Box<[u64; 1024]>,
 }
 
 impl NgState {
     /// Reads the first SHB (the magic is known to be there).
     pub(crate) fn read_first_shb(inb: &mut InBuf) -> Result<NgState, RawError> {
-        let mut st = NgState { be: false, ifaces: Vec::new(), section_base: 0, last_ts: Timestamp::ZERO };
+        let mut st = NgState {
+            be: false,
+            ifaces: Vec::new(),
+            section_base: 0,
+            last_ts: Timestamp::ZERO,
+            seen_links: Box::new([0; 1024]),
+        };
         let mut cur = Cur::default();
         let mut links = Vec::new();
         // One block, which is the SHB because the magic matched.
@@ -109,14 +118,24 @@ impl NgState {
     }
 
     /// Reads the non-packet blocks that precede the first packet (IDBs in particular).
-    pub(crate) fn prime(&mut self, inb: &mut InBuf, links: &mut Vec<LinkType>) -> Result<(), RawError> {
+    pub(crate) fn prime(
+        &mut self,
+        inb: &mut InBuf,
+        links: &mut Vec<LinkType>,
+    ) -> Result<(), RawError> {
         let mut cur = Cur::default();
-        self.next_block(inb, &mut cur, links, Mode::StopBeforePacket).map(|_| ())
+        self.next_block(inb, &mut cur, links, Mode::StopBeforePacket)
+            .map(|_| ())
     }
 
     /// Loads the next packet into `cur`.
     #[inline]
-    pub(crate) fn next(&mut self, inb: &mut InBuf, cur: &mut Cur, links: &mut Vec<LinkType>) -> Result<bool, RawError> {
+    pub(crate) fn next(
+        &mut self,
+        inb: &mut InBuf,
+        cur: &mut Cur,
+        links: &mut Vec<LinkType>,
+    ) -> Result<bool, RawError> {
         self.next_block(inb, cur, links, Mode::NextPacket)
     }
 
@@ -137,7 +156,10 @@ impl NgState {
             if is_shb {
                 // The section's byte order is only known from the SHB body.
                 if !inb.ensure(12)? {
-                    return Err(RawError::Truncated { offset: start, detail: "EOF inside a section header" });
+                    return Err(RawError::Truncated {
+                        offset: start,
+                        detail: "EOF inside a section header",
+                    });
                 }
                 be = match u32_at(inb.avail(), 8, false) {
                     BYTE_ORDER_MAGIC => false,
@@ -158,7 +180,9 @@ impl NgState {
             if blen < MIN_BLOCK_LEN || !blen.is_multiple_of(4) {
                 return Err(RawError::Corrupt {
                     offset: start,
-                    detail: format!("block length {blen} is not a multiple of 4 of at least 12"),
+                    detail: format!(
+                        "block length {blen} is invalid (must be a multiple of 4, at least 12)"
+                    ),
                 });
             }
             let is_packet = matches!(btype, BT_EPB | BT_SPB | BT_PB);
@@ -166,12 +190,18 @@ impl NgState {
                 return Ok(true);
             }
             if !inb.ensure(blen)? {
-                return Err(RawError::Truncated { offset: start, detail: "EOF inside a block" });
+                return Err(RawError::Truncated {
+                    offset: start,
+                    detail: "EOF inside a block",
+                });
             }
             let pos = inb.pos;
             let b = &inb.buf[pos..pos + blen];
             if u32_at(b, blen - 4, be) as usize != blen {
-                return Err(corrupt(start, "trailing block length differs from the leading one"));
+                return Err(corrupt(
+                    start,
+                    "trailing block length differs from the leading one",
+                ));
             }
             match btype {
                 BT_EPB | BT_PB => {
@@ -215,42 +245,74 @@ impl NgState {
     }
 
     /// IDB: declares the next interface id of this section.
-    fn interface(&mut self, b: &[u8], start: u64, links: &mut Vec<LinkType>) -> Result<(), RawError> {
+    fn interface(
+        &mut self,
+        b: &[u8],
+        start: u64,
+        links: &mut Vec<LinkType>,
+    ) -> Result<(), RawError> {
         if b.len() < MIN_IDB_LEN {
             return Err(corrupt(start, "interface description block too short"));
         }
         let be = self.be;
         let link = LinkType(u16_at(b, 8, be));
-        let mut iface = Iface { link, snaplen: u32_at(b, 12, be), scale: TsScale::Mul(1000), offset_ns: 0 };
+        let mut iface = Iface {
+            link,
+            snaplen: u32_at(b, 12, be),
+            scale: TsScale::Mul(1000),
+            offset_ns: 0,
+        };
         for_each_option(&b[16..b.len() - 4], be, |code, v| match (code, v) {
             (IF_TSRESOL, &[r]) => iface.scale = TsScale::from_tsresol(r),
             (IF_TSOFFSET, v) => {
                 if let Ok(a) = <[u8; 8]>::try_from(v) {
-                    let secs = if be { i64::from_be_bytes(a) } else { i64::from_le_bytes(a) };
+                    let secs = if be {
+                        i64::from_be_bytes(a)
+                    } else {
+                        i64::from_le_bytes(a)
+                    };
                     iface.offset_ns = secs.saturating_mul(Timestamp::NANOS_PER_SEC);
                 }
             }
             _ => {}
         });
         self.ifaces.push(iface);
-        if !links.contains(&link) {
-            links.push(link);
+        let (word, bit) = (usize::from(link.0 >> 6), 1u64 << (link.0 & 63));
+        if let Some(w) = self.seen_links.get_mut(word) {
+            if *w & bit == 0 {
+                *w |= bit;
+                links.push(link);
+            }
         }
         Ok(())
     }
 
     /// EPB (and the obsolete PB, whose interface id is 16 bits followed by a drop count).
     #[inline]
-    fn packet(&mut self, b: &[u8], pos: usize, btype: u32, start: u64, cur: &mut Cur) -> Result<(), RawError> {
+    fn packet(
+        &mut self,
+        b: &[u8],
+        pos: usize,
+        btype: u32,
+        start: u64,
+        cur: &mut Cur,
+    ) -> Result<(), RawError> {
         let be = self.be;
         if b.len() < MIN_EPB_LEN {
             return Err(corrupt(start, "packet block too short"));
         }
-        let id = if btype == BT_EPB { u32_at(b, 8, be) } else { u32::from(u16_at(b, 8, be)) };
+        let id = if btype == BT_EPB {
+            u32_at(b, 8, be)
+        } else {
+            u32::from(u16_at(b, 8, be))
+        };
         let Some(iface) = self.ifaces.get(id as usize) else {
             return Err(RawError::Corrupt {
                 offset: start,
-                detail: format!("packet block names interface {id}, but the section has {}", self.ifaces.len()),
+                detail: format!(
+                    "packet block names interface {id}, but the section has {}",
+                    self.ifaces.len()
+                ),
             });
         };
         let caplen = u32_at(b, 20, be) as usize;
@@ -271,9 +333,21 @@ impl NgState {
 
     /// SPB: interface 0, no timestamp (we reuse the last packet's so that merged streams stay
     /// ordered), captured length = min(original length, snaplen, room in the block).
-    fn simple_packet(&mut self, b: &[u8], pos: usize, start: u64, cur: &mut Cur) -> Result<(), RawError> {
+    fn simple_packet(
+        &mut self,
+        b: &[u8],
+        pos: usize,
+        start: u64,
+        cur: &mut Cur,
+    ) -> Result<(), RawError> {
+        if b.len() < MIN_SPB_LEN {
+            return Err(corrupt(start, "simple packet block too short"));
+        }
         let Some(iface) = self.ifaces.first() else {
-            return Err(corrupt(start, "simple packet block before any interface description"));
+            return Err(corrupt(
+                start,
+                "simple packet block before any interface description",
+            ));
         };
         let wire_len = u32_at(b, 8, self.be);
         let mut caplen = (wire_len as usize).min(b.len() - MIN_SPB_LEN);
@@ -301,7 +375,10 @@ enum Mode {
 }
 
 fn corrupt(offset: u64, detail: &'static str) -> RawError {
-    RawError::Corrupt { offset, detail: detail.to_owned() }
+    RawError::Corrupt {
+        offset,
+        detail: detail.to_owned(),
+    }
 }
 
 /// Walks a block's options (`code u16 | length u16 | value padded to 4`), stopping at

@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests: where the corpus is, its manifest, reading a
 //! capture to the end.
-#![allow(dead_code, clippy::unwrap_used, reason = "test helpers; each test uses a subset")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test helpers; each test uses a subset"
+)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +24,7 @@ pub fn corpus_dir() -> PathBuf {
         "corpus not found at {} (set WIRESCOPE_CORPUS)",
         dir.display()
     );
-    dir
+    dir.canonicalize().unwrap_or(dir)
 }
 
 /// A corpus file by its manifest path.
@@ -41,7 +45,12 @@ pub fn manifest() -> HashMap<String, ManifestRow> {
     let text = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).expect("read manifest");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect("manifest column");
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .expect("manifest column")
+    };
     let (path_c, fmt_c, pk_c) = (col("local_path"), col("capture_format"), col("packets"));
     let mut rows = HashMap::new();
     for line in lines {
@@ -49,8 +58,18 @@ pub fn manifest() -> HashMap<String, ManifestRow> {
         let (Some(p), Some(fmt), Some(pk)) = (f.get(path_c), f.get(fmt_c), f.get(pk_c)) else {
             continue;
         };
-        let packets = if pk.is_empty() { None } else { Some(pk.parse().expect("packets is a number")) };
-        rows.insert((*p).to_owned(), ManifestRow { format: (*fmt).to_owned(), packets });
+        let packets = if pk.is_empty() {
+            None
+        } else {
+            Some(pk.parse().expect("packets is a number"))
+        };
+        rows.insert(
+            (*p).to_owned(),
+            ManifestRow {
+                format: (*fmt).to_owned(),
+                packets,
+            },
+        );
     }
     rows
 }
@@ -83,7 +102,11 @@ pub fn read_all(r: &mut CaptureReader) -> (Vec<OwnedFrame>, Option<CaptureError>
             Ok(false) => return (out, None),
             Err(e) => {
                 // After an error the reader stays finished.
-                assert!(matches!(r.advance(), Ok(false)), "{}: advance after an error", r.name());
+                assert!(
+                    matches!(r.advance(), Ok(false)),
+                    "{}: advance after an error",
+                    r.name()
+                );
                 return (out, Some(e));
             }
         }
