@@ -184,6 +184,22 @@ pub struct CaptureReader {
     /// the first `advance` so that `open` succeeds for any file with a valid first header.
     deferred: Option<CaptureError>,
     done: bool,
+    /// The input was gzip or zstd; offsets count decompressed bytes.
+    compressed: bool,
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 impl CaptureReader {
@@ -207,15 +223,58 @@ impl CaptureReader {
             .filter(|m| m.is_file())
             .map(|m| m.len());
         let mut r = CaptureReader::from_reader(name, Box::new(file))?;
-        r.file_size = size;
+        if !r.compressed {
+            r.file_size = size;
+        }
         Ok(r)
     }
 
     /// Reads a capture from any byte stream; `name` is used in errors. `file_size` is `None`.
+    ///
+    /// gzip- and zstd-compressed captures are decompressed on the fly (tshark reads them too);
+    /// byte offsets in their errors are then offsets in the decompressed stream.
     pub fn from_reader(
         name: String,
-        r: Box<dyn Read + Send>,
+        mut r: Box<dyn Read + Send>,
     ) -> Result<CaptureReader, CaptureError> {
+        let mut head = [0u8; 4];
+        let n = read_up_to(&mut r, &mut head).map_err(|source| CaptureError::Io {
+            name: name.clone(),
+            source,
+        })?;
+        let rest: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).take(n as u64).chain(r));
+        let (stream, compressed): (Box<dyn Read + Send>, bool) = match head {
+            [0x1f, 0x8b, _, _] if n == 4 => {
+                (Box::new(flate2::read::MultiGzDecoder::new(rest)), true)
+            }
+            [0x28, 0xb5, 0x2f, 0xfd] if n == 4 => {
+                match ruzstd::decoding::StreamingDecoder::new(rest) {
+                    Ok(d) => (Box::new(d), true),
+                    Err(_) => {
+                        return Err(CaptureError::NotACapture {
+                            name,
+                            detail: "zstd stream with an invalid frame header",
+                        })
+                    }
+                }
+            }
+            _ => (rest, false),
+        };
+        match Self::from_stream(name, stream) {
+            Ok(mut reader) => {
+                reader.compressed = compressed;
+                Ok(reader)
+            }
+            // Undecodable compressed data before any capture header: not a capture.
+            Err(CaptureError::Io { name, .. }) if compressed => Err(CaptureError::NotACapture {
+                name,
+                detail: "compressed data that could not be decompressed",
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn from_stream(name: String, r: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
         let mut inb = InBuf::new(r);
         let mut links = Vec::new();
         let kind = match Self::detect(&mut inb, &mut links) {
@@ -234,6 +293,7 @@ impl CaptureReader {
             links,
             deferred: None,
             done: false,
+            compressed: false,
         };
         // pcapng: read the interface blocks before the first packet so that `link_types()`
         // is known before the first `advance` (the engine compiles BPF from it).
@@ -269,8 +329,9 @@ impl CaptureReader {
             return Ok(Kind::PcapNg(st));
         }
         Err(Detect::NotACapture(match magic {
-            [0x1f, 0x8b, _, _] => "gzip-compressed: decompress it first (zcat f.gz | … -r -)",
-            [0x28, 0xb5, 0x2f, 0xfd] => "zstd-compressed: decompress it first with `zstd -dc`",
+            [0x1f, 0x8b, _, _] | [0x28, 0xb5, 0x2f, 0xfd] => {
+                "compressed data that does not hold a pcap or pcapng capture"
+            }
             [b's', b'n', b'o', b'o'] => {
                 "Solaris snoop format is not supported (convert with editcap)"
             }
