@@ -14,16 +14,7 @@ use wirescope_capture::{CaptureError, CaptureReader};
 
 /// Files whose count legitimately differs from capinfos', with the reason. Keep it short:
 /// a mismatch is a bug until shown otherwise.
-const ALLOW: &[(&str, &str)] = &[
-    (
-        "robustness/PcapPlusPlus-tests/Tests/ExamplesTest/pcap_examples/solaris.snoop",
-        "Solaris snoop format: Wireshark reads it, wirescope (like tcpdump) reads only pcap/pcapng",
-    ),
-    (
-        "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/solaris.snoop",
-        "Solaris snoop format: Wireshark reads it, wirescope (like tcpdump) reads only pcap/pcapng",
-    ),
-];
+const ALLOW: &[(&str, &str)] = &[];
 
 /// How long the whole corpus may take before we call it a hang (it reads in ~1 s in debug).
 const TIMEOUT: Duration = Duration::from_secs(300);

@@ -71,7 +71,7 @@ fn non_captures_are_not_a_capture() {
         b"ab",
         b"GET / HTTP/1.1\r\n",
         b"\x1f\x8b\x08\x00rest",
-        b"snoop\0\0\0\0\0\0\x02",
+        b"snoopy\0\0 almost a snoop magic",
     ] {
         match reader(bytes.to_vec()) {
             Err(e @ CaptureError::NotACapture { .. }) => {

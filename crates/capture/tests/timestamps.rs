@@ -133,6 +133,8 @@ fn timestamps_match_tshark() {
         // three sections of both byte orders, SPBs (no time in tshark), custom blocks
         "robustness/pcapng-test-generator/output_le/difficult/test202.pcapng",
         "robustness/pcapng-test-generator/output_be/difficult/test202.pcapng",
+        // Solaris snoop (RFC 1761), big-endian µs
+        "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/solaris.snoop",
     ];
     for f in files {
         let n = compare_with_tshark(&corpus_file(f)).unwrap_or_else(|e| panic!("{f}: {e}"));

@@ -205,9 +205,12 @@ impl Engine {
         // IP fragments: the transport header is accounted once per datagram, on the frame that
         // completes it (as tshark's default reassembly reports it), never on a lone fragment.
         let mut reassembled = None;
+        // Like tshark, only a fragment captured whole takes part in reassembly; one cut by the
+        // snaplen is taken as it is (a first fragment then counts its transport header).
+        let whole = pkt.payload.len() as u64 >= u64::from(pkt.payload_wire_len);
         if let Some(ip) = pkt
             .ip
-            .filter(|ip| ip.is_fragment() && pkt.tunnel_depth == 0)
+            .filter(|ip| ip.is_fragment() && whole && pkt.tunnel_depth == 0)
         {
             let payload = u32::from(ip.total_len.saturating_sub(ip.header_len));
             reassembled = self

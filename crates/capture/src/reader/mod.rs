@@ -9,6 +9,7 @@
 
 mod pcap;
 mod pcapng;
+mod snoop;
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -20,6 +21,7 @@ use crate::error::{CaptureError, RawError};
 
 pub(crate) use self::pcap::PcapState;
 pub(crate) use self::pcapng::NgState;
+pub(crate) use self::snoop::SnoopState;
 
 /// Largest record (pcap packet data, or whole pcapng block) the reader accepts: 16 MiB.
 ///
@@ -39,6 +41,8 @@ pub enum CaptureFormat {
     Pcap,
     /// pcapng (draft-ietf-opsawg-pcapng).
     PcapNg,
+    /// Solaris snoop (RFC 1761).
+    Snoop,
 }
 
 /// The refillable input buffer. See the module documentation.
@@ -160,6 +164,7 @@ impl Default for Cur {
 enum Kind {
     Pcap(PcapState),
     PcapNg(NgState),
+    Snoop(SnoopState),
 }
 
 /// One pcap or pcapng capture (a file or stdin), read record by record without copying.
@@ -328,12 +333,14 @@ impl CaptureReader {
             let st = NgState::read_first_shb(inb).map_err(Detect::Raw)?;
             return Ok(Kind::PcapNg(st));
         }
+        if inb.ensure(8).map_err(|e| Detect::Raw(e.into()))? && inb.avail()[..8] == snoop::MAGIC {
+            let st = SnoopState::read_header(inb).map_err(Detect::Raw)?;
+            links.push(st.link());
+            return Ok(Kind::Snoop(st));
+        }
         Err(Detect::NotACapture(match magic {
             [0x1f, 0x8b, _, _] | [0x28, 0xb5, 0x2f, 0xfd] => {
                 "compressed data that does not hold a pcap or pcapng capture"
-            }
-            [b's', b'n', b'o', b'o'] => {
-                "Solaris snoop format is not supported (convert with editcap)"
             }
             _ => "unknown magic number",
         }))
@@ -349,6 +356,7 @@ impl CaptureReader {
         }
         let r = match &mut self.kind {
             Kind::Pcap(st) => st.next(&mut self.inb, &mut self.cur),
+            Kind::Snoop(st) => st.next(&mut self.inb, &mut self.cur),
             Kind::PcapNg(st) => {
                 if let Some(e) = self.deferred.take() {
                     self.done = true;
@@ -409,6 +417,7 @@ impl CaptureReader {
         match self.kind {
             Kind::Pcap(_) => CaptureFormat::Pcap,
             Kind::PcapNg(_) => CaptureFormat::PcapNg,
+            Kind::Snoop(_) => CaptureFormat::Snoop,
         }
     }
 
