@@ -52,6 +52,39 @@ impl LinkType {
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// PPP (RFC 1661), with or without the RFC 1662 address and control bytes.
+    pub const PPP: LinkType = LinkType(9);
+    /// PPP in HDLC-like framing (RFC 1662), as DLT_PPP_SERIAL writes it.
+    pub const PPP_HDLC: LinkType = LinkType(50);
+    /// Cisco HDLC: address, control, 2-byte EtherType-like protocol.
+    pub const C_HDLC: LinkType = LinkType(104);
+    /// IEEE 802.11 frames without radio information.
+    pub const IEEE802_11: LinkType = LinkType(105);
+    /// Frame Relay (ITU-T Q.922 address, then RFC 2427 or Cisco encapsulation).
+    pub const FRELAY: LinkType = LinkType(107);
+    /// IEEE 802.11 frames behind a radiotap header.
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
+    /// Linux ARCnet: source, destination, 2-byte offset, then a protocol id.
+    pub const ARCNET_LINUX: LinkType = LinkType(129);
+    /// Juniper "MGC" pseudo-header, then an Ethernet frame.
+    pub const JUNIPER_ETHER: LinkType = LinkType(178);
+    /// PPP preceded by a one-byte direction.
+    pub const PPP_WITH_DIR: LinkType = LinkType(204);
+    /// Linux netfilter NFLOG: a 4-byte header and TLVs, one of which holds the IP packet.
+    pub const NFLOG: LinkType = LinkType(239);
+    /// Apple PKTAP: a metadata header naming the link type of the frame that follows.
+    pub const PKTAP: LinkType = LinkType(258);
+    /// LINKTYPE_USER2, which Darwin wrote PKTAP as before it had a number of its own (and as
+    /// Wireshark reads it).
+    pub const USER2_PKTAP: LinkType = LinkType(149);
+    /// Linux ATM classical IP: the frame is an IP packet.
+    pub const LINUX_ATM_CLIP: LinkType = LinkType(106);
+    /// Per-Packet Information header (CACE/Riverbed), then a frame of the link type it names.
+    pub const PPI: LinkType = LinkType(192);
+    /// Solaris ipnet: a 24-byte header with an address family, then IP.
+    pub const IPNET: LinkType = LinkType(226);
+    /// IP over InfiniBand: 40 bytes of addresses, an EtherType and 2 reserved bytes.
+    pub const IPOIB: LinkType = LinkType(242);
 
     /// Whether the decoder understands this link type.
     pub fn is_supported(self) -> bool {
@@ -67,6 +100,22 @@ impl LinkType {
                 | LinkType::IPV4
                 | LinkType::IPV6
                 | LinkType::LINUX_SLL2
+                | LinkType::PPP
+                | LinkType::PPP_HDLC
+                | LinkType::C_HDLC
+                | LinkType::IEEE802_11
+                | LinkType::FRELAY
+                | LinkType::IEEE802_11_RADIOTAP
+                | LinkType::ARCNET_LINUX
+                | LinkType::JUNIPER_ETHER
+                | LinkType::PPP_WITH_DIR
+                | LinkType::NFLOG
+                | LinkType::PKTAP
+                | LinkType::USER2_PKTAP
+                | LinkType::LINUX_ATM_CLIP
+                | LinkType::PPI
+                | LinkType::IPNET
+                | LinkType::IPOIB
         )
     }
 
@@ -81,6 +130,21 @@ impl LinkType {
             LinkType::IPV4 => "ipv4",
             LinkType::IPV6 => "ipv6",
             LinkType::LINUX_SLL2 => "linux-sll2",
+            LinkType::PPP | LinkType::PPP_HDLC => "ppp",
+            LinkType::C_HDLC => "chdlc",
+            LinkType::IEEE802_11 => "ieee-802-11",
+            LinkType::FRELAY => "frelay",
+            LinkType::IEEE802_11_RADIOTAP => "ieee-802-11-radiotap",
+            LinkType::ARCNET_LINUX => "arcnet_linux",
+            LinkType::JUNIPER_ETHER => "juniper-ether",
+            LinkType::PPP_WITH_DIR => "ppp-with-dir",
+            LinkType::NFLOG => "nflog",
+            LinkType::PKTAP => "pktap",
+            LinkType::USER2_PKTAP => "user2",
+            LinkType::LINUX_ATM_CLIP => "linux-atm-clip",
+            LinkType::PPI => "ppi",
+            LinkType::IPNET => "ipnet",
+            LinkType::IPOIB => "ip-ib",
             _ => "unsupported",
         }
     }

@@ -1,10 +1,20 @@
 //! Ethernet II and IEEE 802.3 frames, 802.1Q / 802.1ad VLAN tags, 802.2 LLC / SNAP, and the
 //! EtherType dispatch shared by every link that names its payload with an EtherType (Ethernet,
-//! SLL, SNAP, GRE).
+//! SLL, SNAP, GRE, Cisco HDLC), with the shim headers that carry an EtherType or an Ethernet
+//! frame on: MACsec integrity-only frames, Arista timestamps, Cisco MetaData, NSH and Cisco
+//! FabricPath.
+//!
+//! Where Wireshark's protocol hierarchy counts differently from "one byte of the header", this
+//! follows it: an Ethernet header counts only when all 14 bytes were captured (a shorter one is
+//! `_ws.short`, not `eth`), and an ARP packet as soon as its hardware type is (see the `arp` module).
 
-use crate::bytes::{array_at, u16_at, Field, Region};
+use crate::bytes::{array_at, u16_at, u8_at, Field, Region};
 use crate::decoder::Cx;
 use crate::{arp, ipv4, ipv6, mpls, ppp, Anomaly, EthernetInfo, Layer};
+
+/// Shim headers (MACsec, Arista, Cisco MetaData, NSH, FabricPath) followed in a row; each may
+/// carry another, so this bounds the recursion. Real frames use one.
+const MAX_SHIMS: u8 = 2;
 
 /// Ethernet II header (IEEE 802.3 §3.1.1; RFC 894).
 pub(crate) mod field {
@@ -44,6 +54,8 @@ mod snap {
 pub(crate) mod ethertype {
     pub const IPV4: u16 = 0x0800;
     pub const ARP: u16 = 0x0806;
+    /// RFC 903 RARP: the ARP packet format.
+    pub const RARP: u16 = 0x8035;
     /// RFC 1701 "Transparent Ethernet Bridging": an Ethernet frame (in GRE).
     pub const TEB: u16 = 0x6558;
     pub const VLAN: u16 = 0x8100;
@@ -60,6 +72,71 @@ pub(crate) mod ethertype {
     pub const WCCP: u16 = 0x883E;
     /// Pre-standard QinQ tag some switches still send.
     pub const QINQ_OLD: u16 = 0x9100;
+    /// IEEE 802.1AE MACsec SecTAG.
+    pub const MACSEC: u16 = 0x88E5;
+    /// Arista vendor-specific protocol (timestamp shim).
+    pub const ARISTA: u16 = 0xD28B;
+    /// Cisco MetaData (Security Group Tag).
+    pub const CISCO_METADATA: u16 = 0x8909;
+    /// Network Service Header (RFC 8300).
+    pub const NSH: u16 = 0x894F;
+    /// Cisco FabricPath (DCE): MAC-in-MAC.
+    pub const FABRICPATH: u16 = 0x8903;
+}
+
+/// IEEE 802.1AE §9.3 SecTAG: TCI/AN, short length, packet number, optional SCI.
+mod macsec {
+    pub const TCI_AN: usize = 0;
+    pub const SHORT_LEN: usize = 1;
+    pub const HEADER_LEN: usize = 6;
+    pub const SCI_LEN: usize = 8;
+    /// TCI bits in the first byte: version (must be 0), SCI present, encrypted, changed text.
+    pub const TCI_V: u8 = 0x80;
+    pub const TCI_SC: u8 = 0x20;
+    pub const TCI_E: u8 = 0x08;
+    pub const TCI_C: u8 = 0x04;
+    /// The short length counts at most 47 bytes of secure data; 0 means "not short".
+    pub const SHORT_LEN_MASK: u8 = 0x3F;
+    /// GCM-AES integrity check value after the secure data.
+    pub const ICV_LEN: usize = 16;
+}
+
+/// Arista timestamp header (as Wireshark's `avsp` reads it): subtype, version, timestamp,
+/// then the EtherType of the payload.
+mod arista {
+    use super::Field;
+    pub const SUBTYPE: Field = 0..2;
+    pub const VERSION: Field = 2..4;
+    pub const SUBTYPE_TIMESTAMP: u16 = 0x0001;
+    /// Low byte of the version: the timestamp format (64-bit: 8 bytes, 48-bit: 6 bytes).
+    pub const FORMAT_64: u16 = 0x10;
+    pub const FORMAT_48: u16 = 0x20;
+    pub const FIXED_LEN: usize = 4;
+}
+
+/// Cisco MetaData: version, length, option type/length, SGT, then the EtherType.
+mod cisco_metadata {
+    pub const HEADER_LEN: usize = 6;
+}
+
+/// Network Service Header (RFC 8300 §2.2): base header, service path header, metadata.
+mod nsh {
+    pub const LENGTH_BYTE: usize = 1;
+    /// Length in 4-byte words, the low 6 bits of byte 1.
+    pub const LENGTH_MASK: u8 = 0x3F;
+    pub const NEXT_PROTOCOL: usize = 3;
+    pub const MIN_LEN: usize = 8;
+    pub const NP_IPV4: u8 = 1;
+    pub const NP_IPV6: u8 = 2;
+    pub const NP_ETHERNET: u8 = 3;
+    pub const NP_MPLS: u8 = 5;
+}
+
+/// Cisco FabricPath: outer destination and source switch addresses, EtherType 0x8903,
+/// FTag/TTL, then the original Ethernet frame, and a 4-byte FCS of the outer frame.
+mod fabricpath {
+    pub const HEADER_LEN: usize = 16;
+    pub const FCS_LEN: usize = 4;
 }
 
 /// Field values from 0x0600 up are EtherTypes; up to 1500 they are an 802.3 length
@@ -79,15 +156,22 @@ fn is_vlan(t: u16) -> bool {
 /// Decodes an Ethernet header (with any VLAN tags) and what follows.
 #[inline]
 pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
-    if !cx.begin(r.bytes, Layer::Eth, Anomaly::TruncatedLink) {
-        return;
-    }
+    decode_at(r, cx, 0)
+}
+
+/// [`decode`] inside `shims` shim headers.
+fn decode_at<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, shims: u8) {
+    // Wireshark adds its `eth` item only once the 14-byte header is there.
     if r.bytes.len() < field::HEADER_LEN {
         cx.anomaly(Anomaly::TruncatedLink);
         return;
     }
     let t = u16_at(r.bytes, field::ETHERTYPE);
     let rest = r.advance(field::HEADER_LEN);
+    if t == ethertype::FABRICPATH && r.bytes.len() >= fabricpath::HEADER_LEN {
+        return fabric_path(r, cx, shims);
+    }
+    cx.layer(Layer::Eth);
     let payload = if !is_vlan(t) {
         after_tags(t, rest)
     } else {
@@ -104,8 +188,34 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
         });
     }
     if let Some((t, rest)) = payload {
-        dispatch(t, rest, cx);
+        dispatch_at(t, rest, cx, shims);
     }
+}
+
+/// Cisco FabricPath: the outer header stands in for the Ethernet header (Wireshark's `cfp`
+/// heuristic takes the frame before `eth` does), and the original frame follows it, with the
+/// outer FCS at the end.
+#[cold]
+fn fabric_path<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, shims: u8) {
+    if shims >= MAX_SHIMS {
+        cx.anomaly(Anomaly::TooManyEncapsulations);
+        return;
+    }
+    cx.layer(Layer::Cooked);
+    let inner = r.advance(fabricpath::HEADER_LEN);
+    let keep = inner.bytes.len().saturating_sub(fabricpath::FCS_LEN);
+    let wire = if inner.wire == crate::bytes::UNKNOWN_LEN {
+        inner.wire
+    } else {
+        inner
+            .wire
+            .saturating_sub(crate::bytes::len_u32(fabricpath::FCS_LEN))
+    };
+    let inner = Region {
+        bytes: crate::bytes::head(inner.bytes, keep),
+        wire,
+    };
+    decode_at(inner, cx, shims + 1);
 }
 
 /// Follows up to [`MAX_VLAN_TAGS`] VLAN tags starting with the type `t`. Returns the first
@@ -175,10 +285,15 @@ pub(crate) fn llc(r: Region<'_>) -> Option<(u16, Region<'_>)> {
 /// simply protocols this decoder does not look into).
 #[inline]
 pub(crate) fn dispatch<'a>(t: u16, r: Region<'a>, cx: &mut Cx<'a, '_>) {
+    dispatch_at(t, r, cx, 0)
+}
+
+/// [`dispatch`] inside `shims` shim headers.
+fn dispatch_at<'a>(t: u16, r: Region<'a>, cx: &mut Cx<'a, '_>, shims: u8) {
     match t {
-        ethertype::IPV4 => ipv4::decode(r, cx),
+        ethertype::IPV4 => ipv4_ethertype(r, cx),
         ethertype::IPV6 => ipv6::decode(r, cx),
-        ethertype::ARP => arp::decode(r, cx),
+        ethertype::ARP | ethertype::RARP => arp::decode(r, cx),
         ethertype::MPLS_UNICAST | ethertype::MPLS_MULTICAST => mpls::decode(r, cx),
         ethertype::PPPOE_SESSION => ppp::pppoe_session(r, cx),
         // VLAN tags after SLL or GRE (Ethernet handles its own tags in `decode`). `vlan_tags`
@@ -186,10 +301,102 @@ pub(crate) fn dispatch<'a>(t: u16, r: Region<'a>, cx: &mut Cx<'a, '_>) {
         t if is_vlan(t) => {
             if let (t, rest, true) = vlan_tags(t, r, cx) {
                 if let Some((t, rest)) = after_tags(t, rest) {
-                    dispatch(t, rest, cx);
+                    dispatch_at(t, rest, cx, shims);
                 }
             }
         }
+        ethertype::MACSEC | ethertype::ARISTA | ethertype::CISCO_METADATA | ethertype::NSH => {
+            shim(t, r, cx, shims)
+        }
+        _ => {}
+    }
+}
+
+/// An IPv4 EtherType (or PPP / Cisco HDLC protocol): IPv4, unless the version nibble says 6,
+/// which Wireshark then decodes as IPv6 under its bogus IPv4 header, as some Linux cooked
+/// captures need. The IPv4 layer counts, and the mismatch is [`Anomaly::BadIpVersion`].
+#[inline]
+pub(crate) fn ipv4_ethertype<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
+    if r.bytes.first().map(|b| b >> 4) == Some(6) {
+        cx.layer(Layer::Ipv4);
+        cx.anomaly(Anomaly::BadIpVersion);
+        ipv6::decode(r, cx);
+    } else {
+        ipv4::decode(r, cx);
+    }
+}
+
+/// The shim headers that name what follows with an EtherType (MACsec, Arista, Cisco
+/// MetaData) or an NSH next-protocol value. What cannot be read (encrypted MACsec, an unknown
+/// Arista format, a cut header) ends the decode quietly.
+#[cold]
+fn shim<'a>(t: u16, r: Region<'a>, cx: &mut Cx<'a, '_>, shims: u8) {
+    if shims >= MAX_SHIMS {
+        cx.anomaly(Anomaly::TooManyEncapsulations);
+        return;
+    }
+    let b = r.bytes;
+    // The EtherType's offset, and the region it and its payload lie in.
+    let (at, r) = match t {
+        ethertype::MACSEC => {
+            let tci = u8_at(b, macsec::TCI_AN);
+            if b.len() < macsec::HEADER_LEN
+                || tci & (macsec::TCI_V | macsec::TCI_E | macsec::TCI_C) != 0
+            {
+                return;
+            }
+            let at = macsec::HEADER_LEN + usize::from(tci & macsec::TCI_SC != 0) * macsec::SCI_LEN;
+            // The secure data: as long as the short length says, or up to the ICV.
+            let short = usize::from(u8_at(b, macsec::SHORT_LEN) & macsec::SHORT_LEN_MASK);
+            let data = if short != 0 {
+                short
+            } else {
+                let wire = if r.wire == crate::bytes::UNKNOWN_LEN {
+                    b.len()
+                } else {
+                    r.wire as usize
+                };
+                wire.saturating_sub(at + macsec::ICV_LEN)
+            };
+            (at, r.bound(at + data))
+        }
+        ethertype::ARISTA => {
+            if u16_at(b, arista::SUBTYPE) != arista::SUBTYPE_TIMESTAMP {
+                return;
+            }
+            let ts = match u16_at(b, arista::VERSION) & 0x00FF {
+                arista::FORMAT_64 => 8,
+                arista::FORMAT_48 => 6,
+                _ => return,
+            };
+            (arista::FIXED_LEN + ts, r)
+        }
+        ethertype::CISCO_METADATA => (cisco_metadata::HEADER_LEN, r),
+        _ => return nsh_decode(r, cx, shims),
+    };
+    if r.bytes.len() < at + 2 {
+        return;
+    }
+    let inner = u16_at(r.bytes, at..at + 2);
+    if inner >= ETHERTYPE_MIN {
+        dispatch_at(inner, r.advance(at + 2), cx, shims + 1);
+    }
+}
+
+/// NSH (RFC 8300 §2): the header length in 4-byte words, then what the next-protocol field
+/// names.
+fn nsh_decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, shims: u8) {
+    let b = r.bytes;
+    let len = usize::from(u8_at(b, nsh::LENGTH_BYTE) & nsh::LENGTH_MASK) * 4;
+    if b.len() < nsh::MIN_LEN || len < nsh::MIN_LEN || b.len() < len {
+        return;
+    }
+    let inner = r.advance(len);
+    match u8_at(b, nsh::NEXT_PROTOCOL) {
+        nsh::NP_IPV4 => ipv4::decode(inner, cx),
+        nsh::NP_IPV6 => ipv6::decode(inner, cx),
+        nsh::NP_ETHERNET => decode_at(inner, cx, shims + 1),
+        nsh::NP_MPLS => mpls::decode(inner, cx),
         _ => {}
     }
 }
@@ -286,10 +493,13 @@ mod tests {
     #[test]
     fn short_ethernet_header_is_truncated_link() {
         let b = hex(TWO_VLAN_SYN);
+        // As in Wireshark's hierarchy (tcpdump `l2tp-avp-overflow.pcap`, frames of 8 bytes),
+        // a header cut short is not counted as Ethernet.
         let p = eth(&b[..13]);
-        assert_eq!(layers(&p), ["eth"]);
+        assert!(p.layers.is_empty());
         assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedLink]));
         assert!(p.eth.is_none());
+        assert_eq!(layers(&eth(&b[..14])), ["eth"]);
     }
 
     /// An IEEE 802.3 frame: length 38, LLC DSAP/SSAP 0x42 (spanning tree), as in tcpdump's
@@ -319,6 +529,122 @@ mod tests {
         let mut b = hex("0009 0fdb f43e 000c 29c1 2d24 001c aaaa 0300 000c 2000");
         b.resize(60, 0);
         assert_eq!(layers(&eth(&b)), ["eth"]);
+    }
+
+    /// tcpdump `macsec-integonly.pcap` frame 1, cut after the ICMP header: MACsec SecTAG with
+    /// SCI (TCI 0x20: integrity only), PN 68, then EtherType IPv4, 192.168.113.1 ->
+    /// 192.168.113.2 ICMP echo request; the 16-byte ICV would follow the secure data.
+    const MACSEC_ICMP: &str = "
+        3e6f f374 237c 2eb7 3f39 95c3 88e5 2000
+        0000 0044 2eb7 3f39 95c3 0001 0800 4500
+        0054 d120 4000 4001 0634 c0a8 7101 c0a8
+        7102 0800 7ed8 03b4 0001";
+
+    /// tcpdump `arista_ether.pcap` frame 1, cut inside the IPv4 payload: Arista timestamp
+    /// subtype 1, version 0x0010 (64-bit timestamp), then IPv4 10.136.1.32 -> 10.2.23.24,
+    /// protocol 63.
+    const ARISTA_IPV4: &str = "
+        0000 0000 0001 0011 2233 4455 d28b 0001
+        0010 5cee ed57 384f 59c8 0800 4500 0052
+        0000 0000 403f 4dac 0a88 0120 0a02 1718
+        0001 0203";
+
+    /// tcpdump `nsh.pcap` frame 1: NSH (length 6 words, MD type 1, next protocol IPv4), SPI 9
+    /// SI 7, then 10.0.8.3:52229 -> 10.13.13.13:8000 UDP "begin\n".
+    const NSH_UDP: &str = "
+        5254 004b 735f 0242 0a00 0803 894f 0006
+        0101 0003 0907 0000 0001 0000 0002 0000
+        0003 0000 0004 4500 0022 2844 4000 4011
+        e96a 0a00 0803 0a0d 0d0d cc05 1f40 000e
+        0000 6265 6769 6e0a";
+
+    /// Arkime `arkime_synthetic.pcap` frame 315: Cisco MetaData (version 0, SGT 0), then
+    /// IPv4 192.168.10.1 -> 192.168.10.2 ICMP echo request.
+    const CMD_ICMP: &str = "
+        0011 2233 4443 0011 2233 4442 8909 0000
+        0000 0000 0800 4500 001c 0001 0000 4001
+        e58c c0a8 0a01 c0a8 0a02 0800 f7ff 0000
+        0000";
+
+    /// nDPI `ajp.pcap` frame 3: Cisco FabricPath (FTag 256, TTL 32), then the original frame:
+    /// VLAN 7, 172.29.9.147:8009 -> 172.29.9.146:38856 SYN+ACK, and the outer FCS (which
+    /// Wireshark takes from the end, cutting the TCP options short).
+    const FABRICPATH_SYNACK: &str = "
+        020a bd00 0000 020a bc00 0000 8903 4020
+        0050 5683 5d58 0050 5683 8ef3 8100 0007
+        0800 4500 003c 0000 4000 4006 cf5c ac1d
+        0993 ac1d 0992 1f49 97c8 93a0 2eb8 72c5
+        db30 a012 3890 15ec 0000 0204 05b4 0402
+        080a 1e57 efd8 4e9c 69e7 0103 0307";
+
+    /// tcpdump `kday1.pcap` frame 1, cut: an IPv4 EtherType in front of an IPv6 header
+    /// (next header 64, hop limit 0).
+    const IPV6_AS_IPV4: &str = "
+        84b5 9cbe 3048 0cc4 7a08 e9fb 0800 6610
+        00a8 f6c9 4000 c084 a291 b8aa 42aa 3e38
+        9ac7 826e b930 8497 1a30 7cd4 d4d4 d4d4
+        d428 0013 0068 7354";
+
+    #[test]
+    fn shim_headers_carry_an_ethertype() {
+        // The secure data ends 16 bytes (the ICV) before the frame does.
+        let mut macsec = hex(MACSEC_ICMP);
+        macsec.extend([0x1c; 16]);
+        let p = eth(&macsec);
+        assert_eq!(layers(&p), ["eth", "ipv4", "icmp"]);
+        assert_eq!(p.eth.map(|e| e.ethertype), Some(ethertype::MACSEC));
+        // Encrypted (E and C set): the secure data is not readable.
+        let mut b = hex(MACSEC_ICMP);
+        b[14] |= 0x0C;
+        assert_eq!(layers(&eth(&b)), ["eth"]);
+        let arista = hex(ARISTA_IPV4);
+        let p = eth(&arista);
+        assert_eq!(layers(&p), ["eth", "ipv4"]);
+        assert_eq!(p.ip.map(|i| i.proto.0), Some(63));
+        // Version 0x0011 (an R3 timestamp) is one Wireshark does not read: neither do we.
+        let mut b = hex(ARISTA_IPV4);
+        b[17] = 0x11;
+        assert_eq!(layers(&eth(&b)), ["eth"]);
+        let nsh = hex(NSH_UDP);
+        let p = eth(&nsh);
+        assert_eq!(layers(&p), ["eth", "ipv4", "udp"]);
+        let Transport::Udp(u) = p.transport else {
+            panic!("{:?}", p.transport)
+        };
+        assert_eq!((u.src_port, u.dst_port), (52229, 8000));
+        assert_eq!(layers(&eth(&hex(CMD_ICMP))), ["eth", "ipv4", "icmp"]);
+    }
+
+    #[test]
+    fn fabric_path_carries_an_ethernet_frame() {
+        let b = hex(FABRICPATH_SYNACK);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "vlan", "ipv4", "tcp", "cooked"]);
+        assert_eq!(p.vlan, Some(7));
+        let e = p.eth.expect("inner Ethernet");
+        assert_eq!(e.src, [0x00, 0x50, 0x56, 0x83, 0x8e, 0xf3]);
+        let Transport::Tcp(t) = p.transport else {
+            panic!("{:?}", p.transport)
+        };
+        assert_eq!(t.flags, tcp_flags::SYN | tcp_flags::ACK);
+        assert!(p.anomalies.contains(Anomaly::TruncatedTcp));
+        // Nested FabricPath headers are bounded.
+        let mut nested = b[..16].to_vec();
+        for _ in 0..4 {
+            nested.extend_from_slice(&b[..16]);
+        }
+        nested.extend_from_slice(&b[16..]);
+        let p = eth(&nested);
+        assert!(p.anomalies.contains(Anomaly::TooManyEncapsulations));
+    }
+
+    #[test]
+    fn ipv4_ethertype_carrying_ipv6_counts_both() {
+        let v6 = hex(IPV6_AS_IPV4);
+        let p = eth(&v6);
+        assert_eq!(layers(&p), ["eth", "ipv4", "ipv6"]);
+        assert!(p.anomalies.contains(Anomaly::BadIpVersion));
+        assert!(matches!(p.ip.map(|i| i.src), Some(std::net::IpAddr::V6(_))));
     }
 
     #[test]

@@ -201,11 +201,10 @@ fn udp(r: Region<'_>) -> Option<Upper<'_>> {
         length: u16_at(h, field::LENGTH),
     };
     let len = usize::from(info.length);
-    let tunnel_port = |p: u16| p == tunnel::VXLAN_PORT || p == tunnel::VXLAN_GPE_PORT;
     if len < field::HEADER_LEN
         || len_u32(len) > r.wire
-        || tunnel_port(info.src_port)
-        || tunnel_port(info.dst_port)
+        || tunnel::is_tunnel_port(info.src_port)
+        || tunnel::is_tunnel_port(info.dst_port)
     {
         return None;
     }

@@ -18,6 +18,9 @@ mod field {
     pub const HEADER_LEN: usize = 8;
 }
 
+/// The shortest ICMP message tshark counts (see [`decode`]); ICMPv6 counts from one byte.
+const ICMP_MIN_COUNTED: usize = 6;
+
 const ICMP_ECHO_REPLY: u8 = 0;
 const ICMP_ECHO_REQUEST: u8 = 8;
 const ICMPV6_ECHO_REQUEST: u8 = 128;
@@ -25,10 +28,18 @@ const ICMPV6_ECHO_REPLY: u8 = 129;
 
 /// Decodes an ICMP (`layer` = [`Layer::Icmp`]) or ICMPv6 header from `r` (at least one byte
 /// captured).
+///
+/// ICMP (not ICMPv6) counts, and is reported, only from [`ICMP_MIN_COUNTED`] bytes on:
+/// Wireshark's ICMP dissector reads that far before it adds its item, so tshark counts no
+/// `icmp` for a shorter message (`icmp-icmp_print-oobr-1.pcap`: 3 bytes, `ip > _ws.malformed`).
 pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, layer: Layer) {
     let b = r.bytes;
-    cx.layer(layer);
     let v6 = layer == Layer::Icmpv6;
+    if !v6 && b.len() < ICMP_MIN_COUNTED {
+        cx.anomaly(Anomaly::TruncatedIcmp);
+        return;
+    }
+    cx.layer(layer);
     if b.len() < 2 {
         cx.anomaly(Anomaly::TruncatedIcmp);
         return;
@@ -136,14 +147,37 @@ mod tests {
             seq: 0,
         };
         assert_eq!(p.transport, Transport::Icmp(want));
-        // Four bytes: type and code readable.
+        // Six bytes: counted (as tshark counts it), type and code readable.
         let b = ipv4(1, &hex("0800 f7ff 0000 0000"));
-        let p = decode(LinkType::RAW, &b[..24]);
+        let p = decode(LinkType::RAW, &b[..26]);
+        assert_eq!(layers(&p), ["ipv4", "icmp"]);
         assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedIcmp]));
         assert!(matches!(p.transport, Transport::Icmp(i) if i.icmp_type == 8));
-        // One byte: the layer, no transport.
-        let p = decode(LinkType::RAW, &b[..21]);
-        assert_eq!(layers(&p), ["ipv4", "icmp"]);
+        // Five bytes or fewer: Wireshark's dissector fails before it counts; so here.
+        let p = decode(LinkType::RAW, &b[..25]);
+        assert_eq!(layers(&p), ["ipv4"]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedIcmp]));
         assert_eq!(p.transport, Transport::None);
+        // ICMPv6 counts from its first byte.
+        let b6 = crate::testutil::ipv6(58, &hex("8000 f7ff 0000 0000"));
+        let p = decode(LinkType::RAW, &b6[..41]);
+        assert_eq!(layers(&p), ["ipv6", "icmpv6"]);
+        assert_eq!(p.transport, Transport::None);
+    }
+
+    /// tcpdump `icmp-icmp_print-oobr-1.pcap` frame 1: IPv4 total length 23, so 3 bytes of
+    /// ICMP (type 49, code 128, one checksum byte); tshark: `ip > _ws.malformed`, no `icmp`.
+    const ICMP_3_BYTES: &str = "
+        ffed f649 967e c005 ffff 059d 0800 4504
+        0017 0e00 0000 4001 000a 1603 0200 36d1
+        0000 3180 bc0b 80ff b792 ffff feff ffff
+        ff52 ffff ffff 0006 ffff 00ed 0000 0000";
+
+    #[test]
+    fn icmp_too_short_to_count() {
+        let b = hex(ICMP_3_BYTES);
+        let p = crate::testutil::eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4"]);
+        assert!(p.anomalies.contains(Anomaly::TruncatedIcmp));
     }
 }

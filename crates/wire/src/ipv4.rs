@@ -105,8 +105,11 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
         cx.anomaly(Anomaly::BadFragment);
     }
     if frag_offset != 0 {
-        // RFC 791: only the fragment at offset 0 carries the transport header.
+        // RFC 791: only the fragment at offset 0 carries the transport header. The fragment's
+        // data is the payload, so that reassembly can tell whether it was captured whole.
         cx.layer(Layer::Fragment);
+        cx.pkt.payload = tail(head(b, total), ihl);
+        cx.pkt.payload_wire_len = payload_wire;
         return;
     }
     // Bytes past the total length are link padding (Ethernet's 60-byte minimum).

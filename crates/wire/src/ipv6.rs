@@ -44,6 +44,7 @@ const HOPOPT: u8 = 0;
 const ROUTING: u8 = 43;
 const FRAGMENT: u8 = 44;
 const AH: u8 = 51;
+const ICMPV6: u8 = 58;
 const NO_NEXT_HEADER: u8 = 59;
 const DSTOPTS: u8 = 60;
 const MOBILITY: u8 = 135;
@@ -72,10 +73,13 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
         return;
     }
     let captured_payload = b.len() - field::HEADER_LEN;
-    // 0 marks a jumbogram (RFC 2675 §2; the length is in a hop-by-hop option) and is also
-    // what segmentation offload leaves in captures: take the captured length.
+    // 0 marks a jumbogram (RFC 2675 §2: the length is in a Jumbo Payload option of a
+    // hop-by-hop header), and Linux BIG TCP leaves it so in captures: then take the captured
+    // length. Without that option (segmentation offload) the header claims an empty payload,
+    // and, as tshark (which then finds no transport), nothing after the fixed header is read.
     let claimed = match u16_at(b, field::PAYLOAD_LEN) {
-        0 => captured_payload,
+        0 if has_jumbo_option(b) => captured_payload,
+        0 => 0,
         n => usize::from(n),
     };
     if len_u32(field::HEADER_LEN + claimed) > r.wire {
@@ -167,10 +171,26 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
         cx.anomaly(Anomaly::BadFragment);
     }
     if frag_offset != 0 {
+        // The fragment's data is the payload (see ipv4.rs).
         cx.layer(Layer::Fragment);
+        cx.pkt.payload = tail(b, off);
+        cx.pkt.payload_wire_len = payload_wire;
         return;
     }
     if next == NO_NEXT_HEADER {
+        return;
+    }
+    if claimed == 0 {
+        // Payload length 0 without a Jumbo Payload option (RFC 2675 §3 requires one), yet a
+        // next header: the extension header that would have sized the packet is missing, so
+        // this is flagged as a bad extension header chain (the IP length does not exceed the
+        // frame: it is short of it, which `IpLengthExceedsFrame` does not describe).
+        cx.anomaly(Anomaly::BadIpv6ExtHeader);
+        // tshark hands the next dissector an empty payload: TCP, UDP, ICMP, SCTP, GRE and
+        // IPv4 fail before they count, ICMPv6 counts first and then fails. The same here.
+        if next == ICMPV6 {
+            cx.layer(Layer::Icmpv6);
+        }
         return;
     }
     ip::upper(
@@ -181,6 +201,30 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
         },
         cx,
     )
+}
+
+/// Hop-by-hop option carrying a jumbogram's length (RFC 2675 §2).
+const OPT_JUMBO_PAYLOAD: u8 = 0xC2;
+const OPT_PAD1: u8 = 0;
+
+/// Whether the packet `b` (a full fixed header captured) starts its extension headers with a
+/// hop-by-hop header holding a Jumbo Payload option. The walk stays inside the captured
+/// hop-by-hop header (at most 2048 bytes) and consumes at least one byte per step.
+fn has_jumbo_option(b: &[u8]) -> bool {
+    if u8_at(b, field::NEXT_HEADER) != HOPOPT {
+        return false;
+    }
+    let h = tail(b, field::HEADER_LEN);
+    let hlen = (usize::from(u8_at(h, ext::LENGTH)) + 1) * 8;
+    let mut opts = tail(head(h, hlen), 2);
+    while let Some(&kind) = opts.first() {
+        match kind {
+            OPT_JUMBO_PAYLOAD => return true,
+            OPT_PAD1 => opts = tail(opts, 1),
+            _ => opts = tail(opts, 2 + usize::from(u8_at(opts, 1))),
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -280,15 +324,62 @@ mod tests {
         assert_eq!(p.ip.map(|i| i.header_len), Some(64));
     }
 
+    /// tcpdump `bigtcp-ipv6.pcap` frame 1 (80,054 bytes; cut here after the TCP options):
+    /// 2604:1380:4091:ce00::b -> ::d, payload length 0 without a hop-by-hop header (a BIG TCP
+    /// segment as captured on the sender), TCP 43267 -> 41219 PSH ACK. tshark: `ipv6`, then
+    /// "Malformed Packet: TCP", no `tcp`.
+    const BIGTCP_NO_JUMBO: &str = "
+        b8ce f604 8b14 d4af f7db 4897 86dd 6008
+        1ccd 0000 063d 2604 1380 4091 ce00 0000
+        0000 0000 000b 2604 1380 4091 ce00 0000
+        0000 0000 000d a903 a103 8707 a699 e584
+        0de4 8018 01aa c8cb 0000 0101 080a d470
+        19eb e643 040c 6e65 7470";
+
     #[test]
-    fn no_next_header_jumbo_and_flow_label() {
+    fn payload_length_zero_needs_a_jumbo_option() {
+        let b = hex(BIGTCP_NO_JUMBO);
+        let p = crate::testutil::eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv6"]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::BadIpv6ExtHeader]));
+        // tcpdump `icmpv6-length-zero.pcapng` shows tshark's exception: ICMPv6 is counted.
+        let mut v = b.clone();
+        v[20] = ICMPV6;
+        let pv = crate::testutil::eth(&v);
+        assert_eq!(layers(&pv), ["eth", "ipv6", "icmpv6"]);
+        assert_eq!(pv.transport, Transport::None);
+        let ip = p.ip.expect("ip");
+        assert_eq!((ip.proto, ip.header_len), (IpProto::TCP, 40));
+        assert_eq!(p.transport, Transport::None);
+        // With a hop-by-hop header holding a Jumbo Payload option (RFC 2675 §2: type 0xC2,
+        // length 4; Linux BIG TCP), the captured bytes are the payload.
+        let mut ext = vec![6, 0, 0xC2, 4];
+        ext.extend(80_040u32.to_be_bytes());
+        ext.extend(tcp(0x10, b"big"));
+        let mut j = ipv6(HOPOPT, &ext);
+        j[4..6].copy_from_slice(&[0, 0]);
+        let p = raw(&j);
+        assert_eq!(layers(&p), ["ipv6", "tcp"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert_eq!(p.payload, b"big");
+        // A hop-by-hop header without it (PadN only): as without one.
+        j[42..48].copy_from_slice(&[1, 4, 0, 0, 0, 0]);
+        let p = raw(&j);
+        assert_eq!(layers(&p), ["ipv6"]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::BadIpv6ExtHeader]));
+    }
+
+    #[test]
+    fn no_next_header_and_flow_label() {
         let b = ipv6(NO_NEXT_HEADER, b"ignored");
         let p = raw(&b);
         assert_eq!(layers(&p), ["ipv6"]);
         assert!(p.anomalies.is_empty());
-        // Payload length 0 (jumbogram or segmentation offload): the captured bytes count.
+        // Payload length 0 and no next header: nothing to read, nothing wrong.
+        let mut z = b.clone();
+        z[4..6].copy_from_slice(&[0, 0]);
+        assert!(raw(&z).anomalies.is_empty());
         let mut b = ipv6(6, &tcp(0x10, b"big"));
-        b[4..6].copy_from_slice(&[0, 0]);
         b[0..4].copy_from_slice(&[0x6b, 0x81, 0x23, 0x45]); // TC 0xb8 (EF), flow 0x12345
         let p = raw(&b);
         assert_eq!(p.payload, b"big");

@@ -1,5 +1,8 @@
 //! Borrowing L2–L4 decode: Ethernet, 802.1Q/QinQ, ARP, MPLS, PPPoE, IPv4, IPv6, TCP, UDP,
-//! ICMP, ICMPv6, SCTP, and GRE / ERSPAN / VXLAN / IP-in-IP encapsulations.
+//! ICMP, ICMPv6, SCTP, and GRE / ERSPAN / VXLAN / IP-in-IP encapsulations, the UDP tunnels
+//! (GTP-U, Geneve, Teredo, CAPWAP, MPLS-in-UDP, L2TPv2, LISP), IPv4 AH and PIM registers;
+//! links: Ethernet, Linux cooked, BSD null/loop, raw IP, PPP, Cisco HDLC, Frame Relay, NFLOG,
+//! IEEE 802.11 (+ radiotap), ARCnet, Juniper Ethernet, PKTAP, PPI, ipnet, IPoIB, ATM CLIP.
 //!
 //! **Owns:** turning one captured frame into a [`Packet`]: which [`Layer`]s it holds, which
 //! [`Anomaly`]s its headers show, the innermost IP header, its transport header and a borrowed
@@ -22,7 +25,8 @@
 //!   be read; [`Packet::eth`] and [`Packet::vlan`] the outermost frame.
 //! - A layer's bit is set as soon as one byte of its header is captured (as Wireshark lists a
 //!   protocol once its dissector runs); a short header adds the matching `Truncated*` anomaly.
-//!   A transport with no captured byte sets no layer bit.
+//!   A transport with no captured byte sets no layer bit; ICMP (not ICMPv6) needs 6 bytes,
+//!   as tshark's dissector reads that far before it lists the protocol.
 //!
 //! **Entry points:** [`decode`] when only the captured bytes are known, [`decode_frame`] when
 //! the frame's wire length is (it can then tell a snaplen cut from an IP length the frame never
@@ -39,11 +43,10 @@
 //! harness included).
 //!
 //! **Where the layer set differs from Wireshark's protocol hierarchy:** protocols not decoded
-//! here end the decode at their carrier (Teredo, GTP, Geneve, L2TP, CAPWAP, IPsec ESP/AH in
-//! IPv4, ICMP-quoted packets, SRv6 Ethernet payloads, PPPoE discovery, MPLS pseudowires); LLC
-//! frames count as Ethernet only; VXLAN needs its I flag; an IPv4 EtherType carrying IPv6 is
-//! [`Anomaly::BadIpVersion`], not IPv6; and an IPv6 payload length of 0 (jumbograms, BIG TCP)
-//! decodes the captured payload where tshark stops.
+//! here end the decode at their carrier (IPsec ESP, ICMP-quoted packets, PPPoE discovery,
+//! L2TPv3, CAPWAP fragments, GTP-C, encrypted MACsec and 802.11); LLC frames count as Ethernet
+//! only; VXLAN and VXLAN-GPE need their I flag; an IPv4 EtherType carrying IPv6 counts both
+//! (as Wireshark's bogus IPv4 header does) and adds [`Anomaly::BadIpVersion`].
 //!
 //! ```
 //! use wirescope_wire::{decode, tcp_flags, Anomaly, LinkType, Layer, Transport};
@@ -75,15 +78,19 @@
 
 mod arp;
 mod bytes;
+mod chdlc;
 mod decoder;
 mod ethernet;
 mod fast;
+mod frelay;
 mod icmp;
+mod ieee80211;
 mod ip;
 mod ipv4;
 mod ipv6;
 mod link;
 mod mpls;
+mod nflog;
 mod ppp;
 mod sctp;
 mod tcp;
@@ -134,12 +141,18 @@ pub struct Packet<'a> {
     /// Transport payload length as the headers claim it (IP length minus headers), which the
     /// flow layer uses for sequence analysis even when the capture was cut short.
     pub payload_wire_len: u32,
-    /// How many encapsulations (IP-in-IP, GRE, VXLAN) were followed to reach [`Packet::ip`]:
-    /// 0 for a plain packet, at most [`MAX_ENCAPSULATIONS`].
+    /// How many encapsulations (IP-in-IP, GRE, VXLAN, GTP-U, ...) were followed to reach
+    /// [`Packet::ip`]: 0 for a plain packet, at most [`MAX_ENCAPSULATIONS`].
     pub tunnel_depth: u8,
-    /// The outermost UDP header that carried a UDP-based tunnel (VXLAN, Geneve, GTP-U, Teredo,
-    /// …), so that the flow layer can track the tunnel's own conversation, as Zeek and
-    /// `tshark -z conv,udp` do. `None` when the packet was not tunnelled over UDP.
+    /// The outermost UDP header that carried a UDP-based tunnel (VXLAN, VXLAN-GPE, Geneve,
+    /// GTP-U, Teredo, CAPWAP data, MPLS-in-UDP, L2TPv2, LISP), so that the flow layer can track
+    /// the tunnel's own conversation, as Zeek and `tshark -z conv,udp` do.
+    ///
+    /// Set exactly when an IP header inside that tunnel was decoded, so that [`Packet::ip`]
+    /// and [`Packet::transport`] describe the inner packet, never this carrier: count both.
+    /// `None` when the packet was not tunnelled over UDP, and also when the tunnel held no IP
+    /// header that could be read (GTP echo, ARP in VXLAN, an inner header cut short): then
+    /// `ip` and `transport` are the carrier itself.
     pub tunnel_udp: Option<TunnelUdp>,
 }
 
@@ -176,13 +189,15 @@ pub struct ArpInfo {
 pub struct IpInfo {
     pub src: IpAddr,
     pub dst: IpAddr,
-    /// The upper-layer protocol (after IPv6 extension headers).
+    /// The upper-layer protocol (after IPv6 extension headers, and after AH in IPv4).
     pub proto: IpProto,
     pub ttl: u8,
     /// IPv4 total length, or IPv6 40 + payload length (saturating at 65535). When the length
-    /// field is 0 (IPv4 from TSO-offloading NICs, IPv6 jumbograms) it is the captured length.
+    /// field is 0 (IPv4 from TSO-offloading NICs, IPv6 jumbograms with their Jumbo Payload
+    /// option) it is the captured length; an IPv6 payload length of 0 without that option
+    /// means 40 (nothing after the header is decoded, as in tshark).
     pub total_len: u16,
-    /// Header length including IPv4 options / IPv6 extension headers.
+    /// Header length including IPv4 options and AH / IPv6 extension headers.
     pub header_len: u16,
     /// Fragment offset in bytes (0 for the first fragment or an unfragmented packet).
     pub frag_offset: u16,

@@ -2,7 +2,10 @@
 
 use crate::bytes::{u32_at, Field, Region};
 use crate::decoder::Cx;
-use crate::{ipv4, ipv6, Anomaly, Layer};
+use crate::{ethernet, ipv4, ipv6, Anomaly, Layer};
+
+/// The pseudowire control word before an Ethernet frame (RFC 4448 §3): first nibble 0.
+const CONTROL_WORD_LEN: usize = 4;
 
 /// One label stack entry: label (20 bits), traffic class (3), bottom of stack (1), TTL (8).
 mod field {
@@ -18,8 +21,9 @@ pub const MAX_MPLS_LABELS: usize = 8;
 
 /// Walks the label stack to the bottom-of-stack entry, then decodes IPv4/IPv6 by the first
 /// nibble (RFC 3032 §2.2: the payload type is implied by the label; MPLS routers look at the
-/// version nibble the same way). Anything else (pseudowire control words, Ethernet over
-/// MPLS) ends the decode.
+/// version nibble the same way). A first nibble of 0 is, as Wireshark guesses by default, a
+/// pseudowire control word followed by an Ethernet frame (RFC 4448), one more encapsulation.
+/// Anything else ends the decode.
 pub(crate) fn decode<'a>(mut r: Region<'a>, cx: &mut Cx<'a, '_>) {
     if !cx.begin(r.bytes, Layer::Mpls, Anomaly::TruncatedLink) {
         return;
@@ -35,6 +39,9 @@ pub(crate) fn decode<'a>(mut r: Region<'a>, cx: &mut Cx<'a, '_>) {
             match r.bytes.first().map(|b| b >> 4) {
                 Some(4) => ipv4::decode(r, cx),
                 Some(6) => ipv6::decode(r, cx),
+                Some(0) if r.bytes.len() > CONTROL_WORD_LEN && cx.enter_tunnel() => {
+                    ethernet::decode(r.advance(CONTROL_WORD_LEN), cx)
+                }
                 _ => {}
             }
             return;
@@ -97,10 +104,33 @@ mod tests {
             eth(&b[..14 + 6]).anomalies,
             anomalies(&[Anomaly::TruncatedLink])
         );
-        // A pseudowire control word (first nibble 0) is not decoded, and not an anomaly.
+        // A pseudowire control word (first nibble 0) with nothing after it: not an anomaly.
         let b = stack(1, true, &[0, 0, 0, 0]);
         let p = eth(&b);
         assert_eq!(layers(&p), ["eth", "mpls"]);
         assert!(p.anomalies.is_empty());
+    }
+
+    /// PcapPlusPlus `MplsPackets.pcap` frame 2, cut after the ICMP header: labels 18 and 16
+    /// (bottom), a zero pseudowire control word, then an Ethernet frame with VLAN 1 carrying
+    /// 192.168.1.2 -> 192.168.1.1 ICMP echo reply.
+    const MPLS_PW_ETH: &str = "
+        cc04 04dc 0010 cc03 04dc 0010 8847 0001
+        20fe 0001 01ff 0000 0000 cc07 0d08 0000
+        cc00 0a64 0000 8100 0001 0800 4500 0064
+        0007 0000 ff01 383e c0a8 0102 c0a8 0101
+        0000 bb2a 0001 0002";
+
+    #[test]
+    fn ethernet_pseudowire_with_control_word() {
+        let b = hex(MPLS_PW_ETH);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "vlan", "ipv4", "icmp", "mpls"]);
+        assert_eq!(p.tunnel_depth, 1);
+        assert_eq!(p.vlan, Some(1));
+        let Transport::Icmp(i) = p.transport else {
+            panic!("{:?}", p.transport)
+        };
+        assert_eq!((i.icmp_type, i.ident, i.seq), (0, 1, 2));
     }
 }

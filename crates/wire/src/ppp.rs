@@ -1,9 +1,10 @@
 //! PPPoE session frames (RFC 2516 §4) and the PPP protocol field (RFC 1661 §2), as carried by
-//! PPPoE and by PPTP's enhanced GRE (RFC 2637 §4).
+//! PPPoE, by PPTP's enhanced GRE (RFC 2637 §4), and by the PPP link types (LINKTYPE_PPP,
+//! LINKTYPE_PPP_HDLC, LINKTYPE_PPP_WITH_DIR).
 
 use crate::bytes::{u16_at, u8_at, Field, Region};
 use crate::decoder::Cx;
-use crate::{ipv4, ipv6, Anomaly, Layer};
+use crate::{chdlc, ethernet, ipv6, mpls, Anomaly, Layer};
 
 /// PPPoE header (RFC 2516 §4): version/type, code, session id, payload length.
 mod pppoe {
@@ -26,6 +27,13 @@ mod pppoe {
 /// PPP protocol numbers (IANA "PPP DLL Protocol Numbers").
 const PPP_IPV4: u16 = 0x0021;
 const PPP_IPV6: u16 = 0x0057;
+const PPP_MPLS_UNICAST: u16 = 0x0281;
+const PPP_MPLS_MULTICAST: u16 = 0x0283;
+/// Cisco HDLC address bytes (unicast, multicast): a "PPP" link carrying Cisco HDLC frames,
+/// which Wireshark and tcpdump both recognise by them.
+const CHDLC_ADDRESSES: [u8; 2] = [0x0F, 0x8F];
+/// The HDLC all-stations address (RFC 1662 §3.2).
+const HDLC_ALL_STATIONS: u8 = 0xFF;
 /// HDLC-like address and control bytes (RFC 1662 §3.1), which PPTP and some PPPoE peers keep.
 const PPP_ADDRESS_CONTROL: [u8; 2] = [0xFF, 0x03];
 
@@ -53,13 +61,39 @@ pub(crate) fn pppoe_session<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     )
 }
 
+/// A frame of a PPP link type ([`Layer::Cooked`]): Cisco HDLC if it starts with a Cisco
+/// address; else an address and control field if it starts with 0xFF (both skipped whatever
+/// the control byte, as Wireshark and tcpdump do), then the protocol field.
+pub(crate) fn link<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
+    match r.bytes.first() {
+        Some(a) if CHDLC_ADDRESSES.contains(a) => chdlc::decode(r, cx),
+        Some(&HDLC_ALL_STATIONS) => {
+            cx.layer(Layer::Cooked);
+            protocol(
+                r.advance(PPP_ADDRESS_CONTROL.len()),
+                cx,
+                Anomaly::TruncatedLink,
+            );
+        }
+        _ => {
+            cx.layer(Layer::Cooked);
+            protocol(r, cx, Anomaly::TruncatedLink);
+        }
+    }
+}
+
 /// A PPP frame: optional address/control, then a 1-byte (compressed, RFC 1661 §6.5) or
-/// 2-byte protocol; IPv4 and IPv6 are followed, anything else (LCP, IPCP, CCP ...) ends the
-/// decode. `truncated` is the anomaly for a frame cut inside the protocol field.
+/// 2-byte protocol; IPv4, IPv6 and MPLS are followed, anything else (LCP, IPCP, CCP ...) ends
+/// the decode. `truncated` is the anomaly for a frame cut inside the protocol field.
 pub(crate) fn ppp<'a>(mut r: Region<'a>, cx: &mut Cx<'a, '_>, truncated: Anomaly) {
     if r.bytes.starts_with(&PPP_ADDRESS_CONTROL) {
         r = r.advance(PPP_ADDRESS_CONTROL.len());
     }
+    protocol(r, cx, truncated)
+}
+
+/// The PPP protocol field and what it names.
+fn protocol<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, truncated: Anomaly) {
     let first = match r.bytes.first() {
         Some(b) => *b,
         None => {
@@ -78,8 +112,9 @@ pub(crate) fn ppp<'a>(mut r: Region<'a>, cx: &mut Cx<'a, '_>, truncated: Anomaly
         return;
     };
     match proto {
-        PPP_IPV4 => ipv4::decode(r.advance(len), cx),
+        PPP_IPV4 => ethernet::ipv4_ethertype(r.advance(len), cx),
         PPP_IPV6 => ipv6::decode(r.advance(len), cx),
+        PPP_MPLS_UNICAST | PPP_MPLS_MULTICAST => mpls::decode(r.advance(len), cx),
         _ => {}
     }
 }
@@ -124,6 +159,50 @@ mod tests {
         assert!(p.anomalies.is_empty());
         let p = eth(&b[..14 + 4]);
         assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedLink]));
+    }
+
+    /// nDPI `dlt_ppp.pcap` frame 1 (LINKTYPE_PPP), cut after the UDP header: no
+    /// address/control, protocol 0x0021, 193.167.0.252:44083 -> 193.167.100.100:443.
+    const LINK_PPP_UDP: &str = "
+        0021 4502 04cc 413d 4000 3f11 0d33 c1a7
+        00fc c1a7 6464 ac33 01bb 04b8 0000";
+
+    /// tcpdump `mpls-traceroute.pcap` frame 1 (LINKTYPE_PPP_HDLC), cut after the UDP header:
+    /// FF 03, protocol 0x0281 (MPLS unicast), label 100704, then 12.4.4.4:42315 ->
+    /// 12.1.1.1:33435.
+    const LINK_PPP_MPLS: &str = "
+        ff03 0281 1896 0101 4500 0028 a54c 0000
+        0111 f76f 0c04 0404 0c01 0101 a54b 829b
+        0014 0000";
+
+    #[test]
+    fn ppp_link_types() {
+        use crate::{decode, LinkType};
+        let b = hex(LINK_PPP_UDP);
+        let p = decode(LinkType::PPP, &b);
+        assert_eq!(layers(&p), ["ipv4", "udp", "cooked"]);
+        let Transport::Udp(u) = p.transport else {
+            panic!("{:?}", p.transport)
+        };
+        assert_eq!((u.src_port, u.dst_port), (44083, 443));
+        let b = hex(LINK_PPP_MPLS);
+        for link in [LinkType::PPP_HDLC, LinkType::PPP] {
+            let p = decode(link, &b);
+            assert_eq!(layers(&p), ["ipv4", "udp", "mpls", "cooked"]);
+        }
+        // PPP_WITH_DIR: one direction byte first.
+        let mut d = vec![1];
+        d.extend(&b);
+        assert_eq!(
+            layers(&decode(LinkType::PPP_WITH_DIR, &d)),
+            ["ipv4", "udp", "mpls", "cooked"]
+        );
+        // tcpdump `ppp_ip_udp_dns.pcap`: FF and any control byte are skipped; 0x7e08 is no
+        // protocol we know.
+        let unknown = hex("ff5f 7e08 0045 00c1");
+        let p = decode(LinkType::PPP, &unknown);
+        assert_eq!(layers(&p), ["cooked"]);
+        assert!(p.anomalies.is_empty());
     }
 
     #[test]

@@ -1,14 +1,27 @@
 //! Encapsulations: IP-in-IP (RFC 2003, RFC 4213 §3.5), GRE (RFC 2784, RFC 2890; PPTP's
-//! enhanced GRE, RFC 2637 §4.1), ERSPAN types I–III (draft-foschiano-erspan-03) and VXLAN
-//! (RFC 7348 §5) / VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe-12 §3), and WCCP's GRE redirection
-//! (draft-wilson-wrec-wccp-v2-01 §4.12).
+//! enhanced GRE, RFC 2637 §4.1), ERSPAN types I–III (draft-foschiano-erspan-03), VXLAN
+//! (RFC 7348 §5) / VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe-12 §3), WCCP's GRE redirection
+//! (draft-wilson-wrec-wccp-v2-01 §4.12), Cisco MetaData in GRE, Ethernet in IP (protocol 143,
+//! SRv6 L2 services, RFC 8986 §4.9), and, in the submodules, the UDP-carried tunnels (GTP-U,
+//! Geneve, Teredo, CAPWAP data, MPLS over UDP, L2TPv2, LISP) and PIM registers. (NSH, after
+//! VXLAN-GPE or GRE, is decoded by the EtherType dispatch.)
 //!
 //! Each entry into an inner packet counts against [`MAX_ENCAPSULATIONS`](crate::MAX_ENCAPSULATIONS).
+
+mod capwap;
+mod geneve;
+mod gtp;
+mod l2tp;
+mod lisp;
+mod pim;
+mod teredo;
 
 use crate::bytes::{u16_at, u32_at, u8_at, Field, Region};
 use crate::decoder::Cx;
 use crate::ethernet::{ethertype, ETHERTYPE_MIN};
-use crate::{ethernet, ipv4, ipv6, ppp, Anomaly, Layer};
+use crate::{ethernet, ipv4, ipv6, mpls, ppp, Anomaly, Layer, TunnelUdp};
+
+pub(crate) use pim::decode as pim;
 
 /// GRE header (RFC 2784 §2.1) and its optional fields (RFC 2890 §2, RFC 2637 §4.1).
 mod gre {
@@ -55,21 +68,85 @@ mod vxlan {
     pub const HEADER_LEN: usize = 8;
     /// "I": the VNI is valid (RFC 7348 §5: must be set).
     pub const FLAG_I: u8 = 0x08;
-    /// GPE "P": the next protocol field is present.
-    pub const FLAG_P: u8 = 0x04;
     pub const GPE_IPV4: u8 = 1;
     pub const GPE_IPV6: u8 = 2;
     pub const GPE_ETHERNET: u8 = 3;
+    pub const GPE_NSH: u8 = 4;
     pub const GPE_MPLS: u8 = 5;
 }
 
 /// WCCPv2 redirect header (draft-wilson-wrec-wccp-v2-01 §4.12).
 const WCCP_REDIRECT_LEN: usize = 4;
 
+/// Cisco MetaData (SGT tagging) as a GRE protocol: after GRE its header starts with the
+/// EtherType of what follows, then version, length (4-byte words of options) and the options
+/// (Wireshark's `cmd` dissector).
+mod cmd {
+    use super::Field;
+    pub const PROTOCOL: u16 = 0x8909;
+    pub const ETHERTYPE: Field = 0..2;
+    pub const LENGTH: usize = 3;
+    pub const FIXED_LEN: usize = 4;
+}
+
 /// IANA-assigned VXLAN port (RFC 7348 §5).
 pub const VXLAN_PORT: u16 = 4789;
 /// IANA-assigned VXLAN-GPE port.
 pub const VXLAN_GPE_PORT: u16 = 4790;
+/// L2TP (RFC 2661 §8.1).
+const L2TP_PORT: u16 = 1701;
+/// GTP-U (3GPP TS 29.281 §4.4.2.3). GTP-C (2123) is signalling and carries no packet.
+const GTP_U_PORT: u16 = 2152;
+/// Teredo (RFC 4380 §2.1, §4).
+const TEREDO_PORT: u16 = 3544;
+/// CAPWAP data channel (RFC 5415 §15.2). The control channel (5246) carries no packet.
+const CAPWAP_DATA_PORT: u16 = 5247;
+/// Geneve (RFC 8926 §3.3).
+const GENEVE_PORT: u16 = 6081;
+/// LISP data plane (RFC 9300 §5) and control plane (RFC 9301 §5).
+const LISP_DATA_PORT: u16 = 4341;
+const LISP_CONTROL_PORT: u16 = 4342;
+/// MPLS in UDP (RFC 7510 §3).
+const MPLS_UDP_PORT: u16 = 6635;
+
+/// The UDP-carried tunnels, by the port that names them.
+#[derive(Clone, Copy)]
+enum UdpTunnel {
+    Vxlan,
+    VxlanGpe,
+    L2tp,
+    GtpU,
+    Teredo,
+    CapwapData,
+    Geneve,
+    MplsUdp,
+    LispData,
+    LispControl,
+}
+
+#[inline(always)]
+fn udp_tunnel(port: u16) -> Option<UdpTunnel> {
+    match port {
+        VXLAN_PORT => Some(UdpTunnel::Vxlan),
+        VXLAN_GPE_PORT => Some(UdpTunnel::VxlanGpe),
+        L2TP_PORT => Some(UdpTunnel::L2tp),
+        GTP_U_PORT => Some(UdpTunnel::GtpU),
+        TEREDO_PORT => Some(UdpTunnel::Teredo),
+        CAPWAP_DATA_PORT => Some(UdpTunnel::CapwapData),
+        GENEVE_PORT => Some(UdpTunnel::Geneve),
+        MPLS_UDP_PORT => Some(UdpTunnel::MplsUdp),
+        LISP_DATA_PORT => Some(UdpTunnel::LispData),
+        LISP_CONTROL_PORT => Some(UdpTunnel::LispControl),
+        _ => None,
+    }
+}
+
+/// Whether a UDP port names a tunnel that [`over_udp`] may follow (the fast path leaves such
+/// datagrams to the general decoder).
+#[inline(always)]
+pub(crate) fn is_tunnel_port(port: u16) -> bool {
+    udp_tunnel(port).is_some()
+}
 
 /// An IP packet inside IP: IPv4 (protocol 4, RFC 2003) or IPv6 (protocol 41, RFC 4213).
 pub(crate) fn ip_in_ip<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, inner_v6: bool) {
@@ -121,8 +198,33 @@ pub(crate) fn gre<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
         // by whether an IPv4 header starts right away.
         ethertype::WCCP if u8_at(inner.bytes, 0) >> 4 == 4 => ipv4::decode(inner, cx),
         ethertype::WCCP => ipv4::decode(inner.advance(WCCP_REDIRECT_LEN), cx),
+        // Not the Ethernet layout of Cisco MetaData (EtherType last), which `dispatch` reads.
+        cmd::PROTOCOL => cisco_metadata(inner, cx),
         t if t >= ETHERTYPE_MIN => ethernet::dispatch(t, inner, cx),
         _ => {}
+    }
+}
+
+/// Cisco MetaData after GRE: its EtherType, then the options it says are there. Dispatched
+/// once (no GRE or MetaData again without another [`Cx::enter_tunnel`]).
+fn cisco_metadata<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
+    let b = r.bytes;
+    let len = cmd::FIXED_LEN + usize::from(u8_at(b, cmd::LENGTH)) * 4;
+    if b.len() < len {
+        cx.anomaly(Anomaly::TruncatedTunnel);
+        return;
+    }
+    match u16_at(b, cmd::ETHERTYPE) {
+        ethertype::TEB => ethernet::decode(r.advance(len), cx),
+        t if t >= ETHERTYPE_MIN => ethernet::dispatch(t, r.advance(len), cx),
+        _ => {}
+    }
+}
+
+/// An Ethernet frame directly in IP (protocol 143; SRv6 L2 services, RFC 8986 §4.9).
+pub(crate) fn ethernet_in_ip<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
+    if cx.enter_tunnel() {
+        ethernet::decode(r, cx);
     }
 }
 
@@ -155,13 +257,51 @@ fn erspan<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     ethernet::decode(r.advance(len), cx);
 }
 
-/// A UDP payload that a tunnel port names: VXLAN or VXLAN-GPE (either port direction, as
-/// Wireshark decodes them; the standard port is checked first).
+/// A UDP payload that a tunnel port names (`src`, `dst`: the carrier's ports; `r`: its
+/// payload). As Wireshark does, the lower port is tried first, so both directions of a
+/// conversation decode alike.
+///
+/// Sets [`Packet::tunnel_udp`](crate::Packet::tunnel_udp) to this carrier when it is the
+/// outermost UDP tunnel and an IP header inside it was decoded (so that [`Packet::ip`] and
+/// [`Packet::transport`](crate::Packet::transport) no longer describe the carrier).
 pub(crate) fn over_udp<'a>(src: u16, dst: u16, r: Region<'a>, cx: &mut Cx<'a, '_>) {
-    if src == VXLAN_PORT || dst == VXLAN_PORT {
-        vxlan(r, cx, false);
-    } else if src == VXLAN_GPE_PORT || dst == VXLAN_GPE_PORT {
-        vxlan(r, cx, true);
+    let (low, high) = if src <= dst { (src, dst) } else { (dst, src) };
+    let Some(kind) = udp_tunnel(low).or_else(|| udp_tunnel(high)) else {
+        return;
+    };
+    if r.is_empty() {
+        return;
+    }
+    // The carrier's IP header is the innermost one so far: UDP follows it directly.
+    let carrier = cx.pkt.ip.map(|ip| TunnelUdp {
+        src: ip.src,
+        dst: ip.dst,
+        src_port: src,
+        dst_port: dst,
+        ip_total_len: ip.total_len,
+    });
+    let carrier_depth = cx.pkt.tunnel_depth;
+    let outermost = cx.pkt.tunnel_udp.is_none();
+    match kind {
+        UdpTunnel::Vxlan => vxlan(r, cx, false),
+        UdpTunnel::VxlanGpe => vxlan(r, cx, true),
+        UdpTunnel::L2tp => l2tp::decode(r, cx),
+        UdpTunnel::GtpU => gtp::decode(r, cx),
+        UdpTunnel::Teredo => teredo::decode(r, cx),
+        UdpTunnel::CapwapData => capwap::decode(r, cx),
+        UdpTunnel::Geneve => geneve::decode(r, cx),
+        UdpTunnel::LispData => lisp::data(r, cx),
+        UdpTunnel::LispControl => lisp::control(r, cx),
+        UdpTunnel::MplsUdp => {
+            if cx.enter_tunnel() {
+                mpls::decode(r, cx);
+            }
+        }
+    }
+    // `set_ip` records the depth of each IP header: a deeper one means the inner packet
+    // replaced the carrier. A nested UDP tunnel set the field first; the outermost wins.
+    if outermost && cx.pkt.tunnel_depth > carrier_depth {
+        cx.pkt.tunnel_udp = carrier;
     }
 }
 
@@ -185,13 +325,16 @@ fn vxlan<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, gpe: bool) {
         return;
     }
     let inner = r.advance(vxlan::HEADER_LEN);
-    if !gpe || flags & vxlan::FLAG_P == 0 {
+    if !gpe {
         return ethernet::decode(inner, cx);
     }
+    // The next protocol field decides even without the P flag, as in Wireshark (tshark
+    // decodes `arkime_synthetic.pcap`'s GPE packets with flags 0x08 as IPv4 this way).
     match u8_at(b, vxlan::NEXT_PROTOCOL) {
         vxlan::GPE_IPV4 => ipv4::decode(inner, cx),
         vxlan::GPE_IPV6 => ipv6::decode(inner, cx),
         vxlan::GPE_ETHERNET => ethernet::decode(inner, cx),
+        vxlan::GPE_NSH => ethernet::dispatch(ethertype::NSH, inner, cx),
         vxlan::GPE_MPLS => ethernet::dispatch(ethertype::MPLS_UNICAST, inner, cx),
         _ => {}
     }
@@ -262,6 +405,66 @@ mod tests {
         1213 1415 1617 1819 1a1b 1c1d 1e1f 2021
         2223 2425 2627 2829 2a2b 2c2d 2e2f 3031
         3233 3435 3637";
+
+    /// tcpdump `various_gre.pcap` frame 25: VLAN 1213, 10.172.64.6 -> 10.172.64.7 GRE (K, key
+    /// 40) protocol 0x8909 Cisco MetaData (EtherType IPv4 first, version 1, length 1, SGT 0),
+    /// 172.17.1.54 -> 172.17.1.55 ICMP echo request id 1 seq 0.
+    const GRE_CMD_ICMP: &str = "
+        aabb cc00 0200 aabb cc00 0100 8100 04bd
+        0800 4500 0088 0091 0000 ff2f 2551 0aac
+        4006 0aac 4007 2000 8909 0000 0028 0800
+        0101 0001 0000 4500 0064 0005 0000 ff01
+        6104 ac11 0136 ac11 0137 0800 64fe 0001
+        0000 0000 0000 000c 193f abcd abcd abcd
+        abcd abcd abcd abcd abcd abcd abcd abcd
+        abcd abcd abcd abcd abcd abcd abcd abcd
+        abcd abcd abcd abcd abcd abcd abcd abcd
+        abcd abcd abcd abcd abcd";
+
+    /// tcpdump `mpls-over-udp.pcap` frame 1: 10.100.12.170:58699 -> 10.100.13.157:6635, one
+    /// MPLS label (21, bottom of stack, TTL 63), 10.3.0.10 -> 10.1.0.10 ICMP echo request id
+    /// 42731 seq 16.
+    const MPLS_UDP_ICMP: &str = "
+        529a 00c8 4f88 529a 0082 5c62 0800 4500
+        0074 676f 0000 4011 e3fb 0a64 0caa 0a64
+        0d9d e54b 19eb 0060 0000 0001 513f 4500
+        0054 676f 4000 3f01 c022 0a03 000a 0a01
+        000a 0800 7643 a6eb 0010 9407 3f5e 0000
+        0000 4588 0300 0000 0000 1011 1213 1415
+        1617 1819 1a1b 1c1d 1e1f 2021 2223 2425
+        2627 2829 2a2b 2c2d 2e2f 3031 3233 3435
+        3637";
+
+    /// tcpdump `ipv6-srh-ipproto-ether.pcap` frame 1: a::1 -> c::2, segment routing header
+    /// (next header 143 = Ethernet, segments left 0), an Ethernet frame, a::2 -> e::2 ICMPv6
+    /// echo request id 0x4854 seq 1339.
+    const SRV6_ETHERNET: &str = "
+        d667 194e 0f4f bef5 0609 4474 86dd 600d
+        e027 008e 2b3f 000a 0000 0000 0000 0000
+        0000 0000 0001 000c 0000 0000 0000 0000
+        0000 0000 0002 8f02 0400 0000 0000 000c
+        0000 0000 0000 0000 0000 0000 0002 1e1d
+        dfcd 547a ae64 423b 5b9a 86dd 600d e027
+        0040 3a40 000a 0000 0000 0000 0000 0000
+        0000 0002 000e 0000 0000 0000 0000 0000
+        0000 0002 8000 d5f1 4854 053b 9879 295f
+        0000 0000 cf3c 0c00 0000 0000 1011 1213
+        1415 1617 1819 1a1b 1c1d 1e1f 2021 2223
+        2425 2627 2829 2a2b 2c2d 2e2f 3031 3233
+        3435 3637";
+
+    /// tcpdump `nsh-over-vxlan-gpe.pcap` frame 1: 127.0.0.1:4790 -> 127.0.0.1:4790,
+    /// VXLAN-GPE (I, P; next protocol 4 = NSH, VNI 16777215), NSH (length 6 words, MD type 2
+    /// with two context TLVs, next protocol IPv4), 192.168.0.1:10000 -> 192.168.0.2:20000 UDP
+    /// "test".
+    const NSH_OVER_GPE: &str = "
+        0000 0000 0000 0000 0000 0000 0800 4500
+        005c 4023 4000 4011 fc6b 7f00 0001 7f00
+        0001 12b6 12b6 0048 49f7 0c00 0004 ffff
+        ff00 3006 0201 ffff ffff 0001 0201 1234
+        5678 0002 0301 1234 5678 4500 0020 d431
+        0000 ff11 6647 c0a8 0001 c0a8 0002 2710
+        4e20 000c 2178 7465 7374";
 
     #[test]
     fn gre_carrying_ipv4() {
@@ -388,6 +591,96 @@ mod tests {
             assert_eq!(layers(&p), ["ipv4", "gre"]);
             assert!(p.anomalies.is_empty());
         }
+    }
+
+    #[test]
+    fn cisco_metadata_in_gre() {
+        let b = hex(GRE_CMD_ICMP);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "vlan", "ipv4", "icmp", "gre"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert_eq!(p.ip.map(|i| i.src), Some(v4(172, 17, 1, 54)));
+        assert!(matches!(p.transport, Transport::Icmp(i) if i.ident == 1));
+        // Options longer than captured.
+        let p = eth(&b[..18 + 20 + 8 + 6]);
+        assert_eq!(p.anomalies, anomalies(&[Anomaly::TruncatedTunnel]));
+    }
+
+    #[test]
+    fn mpls_over_udp() {
+        let b = hex(MPLS_UDP_ICMP);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "udp", "icmp", "mpls"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert!(matches!(p.transport, Transport::Icmp(i) if i.ident == 42731 && i.seq == 16));
+        let c = p.tunnel_udp.expect("carrier");
+        assert_eq!(
+            (c.src, c.dst, c.src_port, c.dst_port, c.ip_total_len),
+            (v4(10, 100, 12, 170), v4(10, 100, 13, 157), 58699, 6635, 116)
+        );
+    }
+
+    #[test]
+    fn srv6_ethernet_payload() {
+        let b = hex(SRV6_ETHERNET);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv6", "icmpv6"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert!(matches!(p.transport, Transport::Icmpv6(i) if i.ident == 0x4854));
+        assert_eq!(p.tunnel_depth, 1);
+        // The outermost Ethernet header stays the reported one.
+        assert_eq!(
+            p.eth.map(|e| e.src),
+            Some([0xbe, 0xf5, 0x06, 0x09, 0x44, 0x74])
+        );
+    }
+
+    #[test]
+    fn nsh_over_vxlan_gpe() {
+        let b = hex(NSH_OVER_GPE);
+        let p = eth(&b);
+        assert_eq!(layers(&p), ["eth", "ipv4", "udp", "vxlan"]);
+        assert!(p.anomalies.is_empty(), "{:?}", p.anomalies);
+        assert!(matches!(p.transport, Transport::Udp(u) if u.src_port == 10000));
+        assert_eq!(p.payload, b"test");
+        let c = p.tunnel_udp.expect("carrier");
+        assert_eq!((c.src_port, c.dst_port, c.ip_total_len), (4790, 4790, 92));
+    }
+
+    #[test]
+    fn tunnel_udp_is_the_outermost_carrier_of_an_inner_packet() {
+        // VXLAN carrying GTP-U carrying IPv4/UDP: the VXLAN datagram is the carrier.
+        let inner = ipv4(17, &udp(53, 53, b"q"));
+        let mut g = vec![0x30, 0xff];
+        g.extend((inner.len() as u16).to_be_bytes());
+        g.extend([0, 0, 0, 1]);
+        g.extend(&inner);
+        let mid = ether(0x0800, &ipv4(17, &udp(2152, 2152, &g)));
+        let mut vx = hex("0800 0000 0000 7b00");
+        vx.extend(&mid);
+        let b = ipv4(17, &udp(40000, VXLAN_PORT, &vx));
+        let p = decode(LinkType::RAW, &b);
+        assert!(matches!(p.transport, Transport::Udp(u) if u.dst_port == 53));
+        assert_eq!(p.tunnel_depth, 2);
+        let c = p.tunnel_udp.expect("carrier");
+        assert_eq!((c.src_port, c.dst_port), (40000, VXLAN_PORT));
+        assert_eq!(c.ip_total_len as usize, b.len());
+        // No inner IP header (ARP in VXLAN): the carrier is still `ip`/`transport`, so no
+        // separate carrier is reported.
+        let mut vx = hex("0800 0000 0000 7b00");
+        vx.extend(ether(0x0806, &[0; 28]));
+        let pkt = ipv4(17, &udp(40000, VXLAN_PORT, &vx));
+        let p = decode(LinkType::RAW, &pkt);
+        assert!(matches!(p.transport, Transport::Udp(u) if u.dst_port == VXLAN_PORT));
+        assert_eq!(p.tunnel_udp, None);
+        // Not a UDP tunnel: GRE.
+        let pkt = gre_packet(0, 0x0800, &[], &inner);
+        let p = decode(LinkType::RAW, &pkt);
+        assert_eq!((p.tunnel_depth, p.tunnel_udp), (1, None));
+        // The lower port decides: 2152 -> 4789 is GTP-U, not VXLAN.
+        let b = ipv4(17, &udp(2152, VXLAN_PORT, &g));
+        let p = decode(LinkType::RAW, &b);
+        assert!(matches!(p.transport, Transport::Udp(u) if u.dst_port == 53));
     }
 
     #[test]

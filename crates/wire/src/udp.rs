@@ -1,4 +1,4 @@
-//! UDP (RFC 768), and the hand-off to VXLAN by port.
+//! UDP (RFC 768), and the hand-off to the UDP-carried tunnels by port (`tunnel::over_udp`).
 
 use crate::bytes::{len_u32, u16_at, Field, Region};
 use crate::decoder::Cx;

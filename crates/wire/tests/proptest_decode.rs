@@ -7,7 +7,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use wirescope_wire::{decode, tcp_flags, Layer, LinkType, Packet, TcpOptions, Transport};
 
-const LINK_TYPES: [u16; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 105];
+const LINK_TYPES: [u16; 26] = [
+    0, 1, 12, 14, 101, 108, 113, 228, 229, 276, // Ethernet, cooked, null and raw IP
+    9, 50, 104, 105, 106, 107, 127, 129, 149, 178, 192, 204, 226, 239, 242, 258, // others
+];
 
 /// Real frames (from the unit-test fixtures) whose mutations reach the deep decoder paths:
 /// ERSPAN + VXLAN, PPTP GRE + PPP, QinQ ARP, SLL IPv6 TCP.
@@ -63,6 +66,25 @@ proptest! {
             (101, vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 47]),
             (101, vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17]),
             (101, vec![0x60, 0, 0, 0, 0, 0, 0]),
+            // MACsec (integrity only, SCI), Arista timestamp, NSH, FabricPath, Cisco MetaData.
+            (1, vec![0u8; 12].into_iter().chain([0x88, 0xe5, 0x20, 0]).collect()),
+            (1, vec![0u8; 12].into_iter().chain([0xd2, 0x8b, 0, 1, 0, 0x10]).collect()),
+            (1, vec![0u8; 12].into_iter().chain([0x89, 0x4f, 0x0f, 0xc6, 0x01, 0x03]).collect()),
+            (1, vec![0u8; 12].into_iter().chain([0x89, 0x03, 0x40, 0x20]).collect()),
+            (1, vec![0u8; 12].into_iter().chain([0x89, 0x09, 0, 0, 0, 0, 0, 0, 0x89, 0x09]).collect()),
+            // PPP, Cisco HDLC, Frame Relay (Cisco, RFC 2427 SNAP bridged), radiotap + 802.11
+            // data, NFLOG, PKTAP and PPI naming Ethernet.
+            (9, vec![0xff, 0x03, 0x00, 0x21]),
+            (9, vec![0xff, 0x03, 0x02, 0x81]),
+            (104, vec![0x0f, 0x00, 0x86, 0xdd]),
+            (107, vec![0x18, 0x61, 0x08, 0x00]),
+            (107, vec![0x18, 0x61, 0x03, 0x80, 0x00, 0x80, 0xc2, 0x00, 0x07]),
+            (127, vec![0, 0, 8, 0, 0, 0, 0, 0, 0x88, 0x03]),
+            (127, vec![0, 0, 9, 0, 2, 0, 0, 0, 0x30, 0x08, 0x01]),
+            (239, vec![2, 0, 0, 0]),
+            (239, vec![10, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0x30, 0, 9, 0]),
+            (258, vec![108, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0]),
+            (192, vec![0, 0, 8, 0, 1, 0, 0, 0]),
         ]),
         tail in prop::collection::vec(any::<u8>(), 0..200),
     ) {

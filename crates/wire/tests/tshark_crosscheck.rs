@@ -43,6 +43,25 @@ const FILES: &[&str] = &[
     "robustness/tcpdump-tests/tests/wccp_redirect_gre.pcap",
     "attacks/StopDDoS-packet-captures/amp.TCP.syn.optionallyACK.optionallysamePort.pcapng",
     "benign/aucad-iot-sentinel/iot-sentinel/D-LinkHomeHub/Setup-A-1-STA.pcap",
+    // Other link types: radiotap + 802.11, Cisco HDLC (also on a PPP link), Frame Relay (Cisco
+    // and RFC 2427), NFLOG, PPP with MPLS, ARCnet, PKTAP, PPI, ipnet, IPoIB.
+    "robustness/arkime-tests/tests/pcap/80211http.pcap",
+    "robustness/tcpdump-tests/tests/HDLC.pcap",
+    "robustness/nDPI-tests/tests/cfgs/default/pcap/BGP_Cisco_hdlc_slarp.pcap",
+    "robustness/arkime-tests/tests/pcap/icmp-frame-relay.pcap",
+    "robustness/tcpdump-tests/tests/OSPFv3_NBMA_adjacencies.pcap",
+    "robustness/tcpdump-tests/tests/nflog.pcap",
+    "robustness/tcpdump-tests/tests/mpls-traceroute.pcap",
+    "robustness/tcpdump-tests/tests/arcnet-rfc1201-arp-icmp-http.pcap",
+    "robustness/tcpdump-tests/tests/LINKTYPE_PKTAP.pcap",
+    "robustness/nDPI-tests/tests/cfgs/default/pcap/someip_sd_sample.pcap",
+    "robustness/tcpdump-tests/tests/e1000g.pcap",
+    "robustness/tcpdump-tests/tests/ipoib.pcap",
+    // EtherType shims: FabricPath, MACsec (integrity only), Arista timestamps, NSH.
+    "robustness/nDPI-tests/tests/cfgs/default/pcap/ajp.pcap",
+    "robustness/tcpdump-tests/tests/macsec-integonly.pcap",
+    "robustness/tcpdump-tests/tests/arista_ether.pcap",
+    "robustness/tcpdump-tests/tests/nsh.pcap",
 ];
 
 /// tshark's `frame.protocols` names for protocols `decode` walks through to reach the
@@ -69,6 +88,23 @@ const WALKED: &[&str] = &[
     "pppoes",
     "mpls",
     "vxlan",
+    // Link layers and shims.
+    "radiotap",
+    "wlan_radio",
+    "wlan",
+    "chdlc",
+    "fr",
+    "nflog",
+    "arcnet",
+    "pktap",
+    "ppi",
+    "pcap_pktdata",
+    "ipnet",
+    "ipoib",
+    "cfp",
+    "macsec",
+    "avsp",
+    "nsh",
 ];
 
 const FIELDS: &[&str] = &[
