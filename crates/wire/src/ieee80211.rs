@@ -81,7 +81,13 @@ pub(crate) fn radiotap<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     if flags & radiotap::F_FCS != 0 {
         frame = link::without_fcs(frame);
     }
-    wlan(frame, cx, flags & radiotap::F_DATAPAD != 0);
+    data_frame(
+        frame,
+        cx,
+        FcOrder::Air,
+        flags & radiotap::F_DATAPAD != 0,
+        Anomaly::TruncatedLink,
+    );
 }
 
 /// The radiotap Flags field, if present: it follows the presence words and the TSFT field.
@@ -109,18 +115,38 @@ fn flags(h: &[u8]) -> Option<u8> {
 /// An 802.11 frame without radio information ([`Layer::Cooked`]).
 pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     cx.layer(Layer::Cooked);
-    wlan(r, cx, false)
+    data_frame(r, cx, FcOrder::Air, false, Anomaly::TruncatedLink)
 }
 
-/// The MAC header of a data frame, then its LLC/SNAP payload. `datapad`: the radiotap flag
-/// saying the header is padded to a multiple of 4 bytes.
-fn wlan<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, datapad: bool) {
+/// Byte order of the two frame-control bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FcOrder {
+    /// As on the air.
+    Air,
+    /// Swapped, as CAPWAP access points send them (Wireshark's CAPWAP "swap frame control"
+    /// default, which the corpus's captures need).
+    Swapped,
+}
+
+/// The MAC header of a data frame, then its LLC/SNAP payload (the first MSDU of an A-MSDU).
+/// `datapad`: the radiotap flag saying the header is padded to a multiple of 4 bytes;
+/// `short`: the anomaly for a header cut short (a link header here, a tunnel in CAPWAP).
+pub(crate) fn data_frame<'a>(
+    r: Region<'a>,
+    cx: &mut Cx<'a, '_>,
+    order: FcOrder,
+    datapad: bool,
+    short: Anomaly,
+) {
     let b = r.bytes;
     if b.len() < 2 {
-        cx.anomaly(Anomaly::TruncatedLink);
+        cx.anomaly(short);
         return;
     }
-    let (fc0, fc1) = (u8_at(b, mac::FC0), u8_at(b, mac::FC1));
+    let (fc0, fc1) = match order {
+        FcOrder::Air => (u8_at(b, mac::FC0), u8_at(b, mac::FC1)),
+        FcOrder::Swapped => (u8_at(b, mac::FC1), u8_at(b, mac::FC0)),
+    };
     let is_data = fc0 & mac::TYPE_MASK == mac::TYPE_DATA && fc0 & mac::VERSION_MASK == 0;
     if !is_data || fc0 & mac::SUBTYPE_NO_DATA != 0 || fc1 & mac::PROTECTED != 0 {
         return;
@@ -138,7 +164,7 @@ fn wlan<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>, datapad: bool) {
         }
     }
     if b.len() < len {
-        cx.anomaly(Anomaly::TruncatedLink);
+        cx.anomaly(short);
         return;
     }
     let amsdu = qos && u8_at(b, qos_at) & mac::QOS_AMSDU != 0;

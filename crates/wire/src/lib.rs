@@ -106,7 +106,7 @@ pub use decoder::MAX_ENCAPSULATIONS;
 pub use ethernet::MAX_VLAN_TAGS;
 pub use ipv6::MAX_IPV6_EXT_HEADERS;
 pub use mpls::MAX_MPLS_LABELS;
-pub use tunnel::{VXLAN_GPE_PORT, VXLAN_PORT};
+pub use tunnel::{is_tunnel_port, VXLAN_GPE_PORT, VXLAN_PORT};
 
 /// TCP flag bits as they appear in byte 13 of the TCP header (plus NS from byte 12 in bit 8).
 pub mod tcp_flags {

@@ -144,7 +144,7 @@ fn udp_tunnel(port: u16) -> Option<UdpTunnel> {
 /// Whether a UDP port names a tunnel that [`over_udp`] may follow (the fast path leaves such
 /// datagrams to the general decoder).
 #[inline(always)]
-pub(crate) fn is_tunnel_port(port: u16) -> bool {
+pub fn is_tunnel_port(port: u16) -> bool {
     udp_tunnel(port).is_some()
 }
 

@@ -4,6 +4,7 @@
 
 use crate::bytes::{u32_at, u8_at, Field, Region};
 use crate::decoder::Cx;
+use crate::ieee80211::{self, FcOrder};
 use crate::{ethernet, Anomaly};
 
 /// CAPWAP header (RFC 5415 §4.3).
@@ -29,25 +30,6 @@ mod field {
 
 /// Wireless binding: IEEE 802.11 (RFC 5415 §4.3).
 const WBID_IEEE80211: u32 = 1;
-
-/// The 802.11 MAC header of a data frame (IEEE 802.11-2020 §9.2.3, §9.3.2.1).
-mod wlan {
-    pub const BASE_LEN: usize = 24;
-    pub const ADDR4_LEN: usize = 6;
-    pub const QOS_LEN: usize = 2;
-    pub const HTC_LEN: usize = 4;
-    /// Frame control, first byte: version (2 bits), type (2), subtype (4).
-    pub const VERSION_TYPE_MASK: u8 = 0x0F;
-    pub const DATA: u8 = 0x08;
-    pub const SUBTYPE_QOS: u8 = 0x80;
-    pub const SUBTYPE_NO_DATA: u8 = 0x40;
-    /// Frame control, second byte.
-    pub const TO_DS_FROM_DS: u8 = 0x03;
-    pub const PROTECTED: u8 = 0x40;
-    pub const ORDER: u8 = 0x80;
-    /// QoS control, first byte: an A-MSDU (not followed).
-    pub const QOS_AMSDU: u8 = 0x80;
-}
 
 /// Decodes a CAPWAP data message from `r` (at least one byte captured). DTLS-protected
 /// messages, fragments and keep-alives end the decode at the carrier.
@@ -76,46 +58,7 @@ pub(crate) fn decode<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
     if w & field::T == 0 {
         ethernet::decode(inner, cx);
     } else if (w >> field::WBID_SHIFT) & field::FIVE_BITS == WBID_IEEE80211 {
-        ieee80211_swapped(inner, cx);
-    }
-}
-
-/// An 802.11 data frame as CAPWAP access points send it: with the two frame control bytes
-/// swapped (Wireshark's CAPWAP "swap frame control" default, which the corpus's captures
-/// need). Unprotected data frames with data are followed through LLC/SNAP.
-fn ieee80211_swapped<'a>(r: Region<'a>, cx: &mut Cx<'a, '_>) {
-    let b = r.bytes;
-    if b.len() < 2 {
-        cx.anomaly(Anomaly::TruncatedTunnel);
-        return;
-    }
-    let (fc0, fc1) = (u8_at(b, 1), u8_at(b, 0));
-    if fc0 & wlan::VERSION_TYPE_MASK != wlan::DATA
-        || fc0 & wlan::SUBTYPE_NO_DATA != 0
-        || fc1 & wlan::PROTECTED != 0
-    {
-        return;
-    }
-    let mut len = wlan::BASE_LEN;
-    if fc1 & wlan::TO_DS_FROM_DS == wlan::TO_DS_FROM_DS {
-        len += wlan::ADDR4_LEN;
-    }
-    let qos_at = len;
-    if fc0 & wlan::SUBTYPE_QOS != 0 {
-        len += wlan::QOS_LEN;
-        if fc1 & wlan::ORDER != 0 {
-            len += wlan::HTC_LEN;
-        }
-    }
-    if b.len() < len {
-        cx.anomaly(Anomaly::TruncatedTunnel);
-        return;
-    }
-    if fc0 & wlan::SUBTYPE_QOS != 0 && u8_at(b, qos_at) & wlan::QOS_AMSDU != 0 {
-        return;
-    }
-    if let Some((t, rest)) = ethernet::llc(r.advance(len)) {
-        ethernet::dispatch(t, rest, cx);
+        ieee80211::data_frame(inner, cx, FcOrder::Swapped, false, Anomaly::TruncatedTunnel);
     }
 }
 
