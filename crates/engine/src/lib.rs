@@ -36,14 +36,11 @@ use std::net::IpAddr;
 use wirescope_core::{Anomaly, Frame, Layer, LinkType, Timestamp};
 use wirescope_flow::frag::FragTracker;
 use wirescope_flow::FlowTable;
-use wirescope_wire::Packet;
 
 /// Receives what leaves the engine. Default methods ignore everything.
 pub trait Sink {
     /// A flow ended (timeout, eviction, reuse, or end of input).
     fn flow(&mut self, _flow: &Flow) {}
-    /// A decoded packet (for sinks that need per-packet detail; keep it cheap).
-    fn packet(&mut self, _frame: &Frame<'_>, _pkt: &Packet<'_>) {}
 }
 
 /// A sink that drops everything.
@@ -283,7 +280,6 @@ impl Engine {
             self.table
                 .process_reassembled(frame.ts, r, pkt.vlan, &mut on_end);
         }
-        sink.packet(frame, &pkt);
     }
 
     #[inline]
