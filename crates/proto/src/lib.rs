@@ -1,0 +1,40 @@
+//! Application-layer parsers and bounded TCP stream reassembly.
+//!
+//! Every parser here works on borrowed bytes, keeps bounded state, reports malformed input as
+//! an error value or an anomaly counter, and never panics. Streaming parsers (HTTP, TLS, SSH,
+//! DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
+//! told about holes (`gap`) instead of seeing them as data.
+
+pub mod dhcp;
+pub mod dns;
+pub mod http;
+pub mod tls;
+
+/// Direction of application data within a flow: from the originator (client) or to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dir {
+    ToServer = 0,
+    ToClient = 1,
+}
+
+impl Dir {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn flip(self) -> Dir {
+        match self {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        }
+    }
+}
+
+/// Replaces the contents of `dst` with at most `cap` bytes of `src`, reusing `dst`'s
+/// allocation. Returns whether `src` was cut.
+pub fn set_bounded(dst: &mut Vec<u8>, src: &[u8], cap: usize) -> bool {
+    dst.clear();
+    let n = src.len().min(cap);
+    dst.extend_from_slice(&src[..n]);
+    n < src.len()
+}
