@@ -316,6 +316,53 @@ impl FlowKey {
     }
 }
 
+/// The application protocol identified on a flow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AppProto {
+    /// Not identified (yet, or ever).
+    #[default]
+    Unknown,
+    Http,
+    Tls,
+    Dns,
+    Ssh,
+    Dhcp,
+    /// Identification ran and gave up: none of the known protocols.
+    Failed,
+}
+
+impl AppProto {
+    /// The name in EVE's `app_proto` (Suricata's spelling).
+    pub fn eve(self) -> &'static str {
+        match self {
+            AppProto::Unknown => "unknown",
+            AppProto::Http => "http",
+            AppProto::Tls => "tls",
+            AppProto::Dns => "dns",
+            AppProto::Ssh => "ssh",
+            AppProto::Dhcp => "dhcp",
+            AppProto::Failed => "failed",
+        }
+    }
+
+    /// The name in Zeek's `conn.log` `service` column, if any.
+    pub fn zeek(self) -> Option<&'static str> {
+        match self {
+            AppProto::Http => Some("http"),
+            AppProto::Tls => Some("ssl"),
+            AppProto::Dns => Some("dns"),
+            AppProto::Ssh => Some("ssh"),
+            AppProto::Dhcp => Some("dhcp"),
+            AppProto::Unknown | AppProto::Failed => None,
+        }
+    }
+
+    /// Whether a protocol was identified.
+    pub fn is_known(self) -> bool {
+        !matches!(self, AppProto::Unknown | AppProto::Failed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,9 @@
 pub mod dhcp;
 pub mod dns;
 pub mod http;
+pub mod ident;
+pub mod ssh;
+pub mod stream;
 pub mod tls;
 
 /// Direction of application data within a flow: from the originator (client) or to it.
