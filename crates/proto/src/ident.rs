@@ -111,10 +111,8 @@ pub fn tcp(dir: Dir, first: &[u8], ports: (u16, u16)) -> Guess {
 /// Identifies a UDP flow from one datagram.
 pub fn udp(payload: &[u8], ports: (u16, u16)) -> Guess {
     let has = |p: u16| ports.0 == p || ports.1 == p;
-    if has(67) || has(68) {
-        if payload.len() >= 240 && payload[236..240] == [99, 130, 83, 99] {
-            return Guess::Dhcp;
-        }
+    if (has(67) || has(68)) && payload.get(236..240) == Some(&[99, 130, 83, 99][..]) {
+        return Guess::Dhcp;
     }
     if (has(53) || has(5353) || has(5355)) && dns_header_plausible(payload) {
         return Guess::Dns;
