@@ -61,6 +61,15 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 
+    /// Skip the application layer (reassembly, DNS/HTTP/TLS/SSH/DHCP parsing, ARP table):
+    /// L2–L4 statistics and flows only.
+    #[arg(long)]
+    pub no_app: bool,
+
+    /// Per-direction TCP reassembly depth in bytes (application parsers see at most this much).
+    #[arg(long, value_name = "BYTES")]
+    pub stream_depth: Option<u64>,
+
     /// Print no summary (outputs requested with -w/--eve/--zeek-dir are still written).
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -14,23 +14,56 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use wirescope_capture::{BpfFilter, CaptureReader, MergedReader, PcapWriter};
 use wirescope_engine::pipeline::{self, RunOptions};
-use wirescope_engine::{Engine, EngineConfig, Flow, Sink};
+use wirescope_engine::{AppCtx, ArpEvent, DnsEvent, Engine, EngineConfig, Flow, Sink};
+use wirescope_output::zeek_app::ZeekAppLogs;
 use wirescope_output::{eve::EveWriter, terminal, zeek};
 
 /// Fans finished flows out to every configured sink.
 struct Sinks {
     eve: Option<EveWriter<io::BufWriter<std::fs::File>>>,
     zeek: Option<zeek::ZeekConnLog>,
+    zeek_app: Option<ZeekAppLogs>,
+}
+
+impl Sinks {
+    /// The configured sinks, in a fixed order.
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Sink)) {
+        if let Some(e) = self.eve.as_mut() {
+            f(e);
+        }
+        if let Some(z) = self.zeek.as_mut() {
+            f(z);
+        }
+        if let Some(z) = self.zeek_app.as_mut() {
+            f(z);
+        }
+    }
 }
 
 impl Sink for Sinks {
     fn flow(&mut self, flow: &Flow) {
-        if let Some(e) = self.eve.as_mut() {
-            e.flow(flow);
-        }
-        if let Some(z) = self.zeek.as_mut() {
-            z.flow(flow);
-        }
+        self.each(|s| s.flow(flow));
+    }
+    fn dns(&mut self, ctx: &AppCtx<'_>, ev: &DnsEvent<'_, '_>) {
+        self.each(|s| s.dns(ctx, ev));
+    }
+    fn http(&mut self, ctx: &AppCtx<'_>, tx: &wirescope_proto::http::Transaction) {
+        self.each(|s| s.http(ctx, tx));
+    }
+    fn tls(&mut self, ctx: &AppCtx<'_>, t: &wirescope_proto::tls::TlsSession) {
+        self.each(|s| s.tls(ctx, t));
+    }
+    fn ssh(&mut self, ctx: &AppCtx<'_>, t: &wirescope_proto::ssh::SshSession) {
+        self.each(|s| s.ssh(ctx, t));
+    }
+    fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
+        self.each(|s| s.dhcp_message(ctx, m));
+    }
+    fn dhcp(&mut self, tx: &wirescope_proto::dhcp::Transaction) {
+        self.each(|s| s.dhcp(tx));
+    }
+    fn arp(&mut self, ev: &ArpEvent<'_>) {
+        self.each(|s| s.arp(ev));
     }
 }
 
@@ -100,6 +133,7 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     let mut sinks = Sinks {
         eve: None,
         zeek: None,
+        zeek_app: None,
     };
     if let Some(p) = &args.eve {
         let f = std::fs::File::create(p)
@@ -118,6 +152,7 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
                 .with_context(|| format!("cannot write Zeek logs to {}", d.display()))
                 .map_err(Failure::Output)?,
         );
+        sinks.zeek_app = Some(ZeekAppLogs::new(d, fmt));
     }
 
     let mut cfg = EngineConfig::default();
@@ -125,6 +160,10 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         cfg.flow.max_flows = n;
     }
     cfg.top_n = args.top;
+    cfg.app.enabled = !args.no_app;
+    if let Some(d) = args.stream_depth {
+        cfg.app.stream.depth = d;
+    }
     let mut engine = Engine::new(cfg);
 
     let bar = (!args.quiet && io::stderr().is_terminal() && !args.no_progress).then(|| {
@@ -177,6 +216,11 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     if let Some(z) = sinks.zeek.take() {
         z.finish(engine_last_ts(&report))
             .context("writing conn.log")
+            .map_err(Failure::Output)?;
+    }
+    if let Some(z) = sinks.zeek_app.take() {
+        z.finish(engine_last_ts(&report))
+            .context("writing Zeek application logs")
             .map_err(Failure::Output)?;
     }
     if let Some(e) = &outcome.write_error {

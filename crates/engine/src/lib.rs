@@ -20,11 +20,13 @@
 //! assert_eq!(report.packets, 1);
 //! ```
 
+pub mod app;
 mod hosts;
 pub mod pipeline;
 mod report;
 mod series;
 
+pub use app::{AppConfig, AppCtx, ArpEntry, ArpEvent, DnsEvent};
 pub use hosts::{CappedMap, HostTotals, PairTotals};
 pub use report::*;
 pub use series::{Reservoir, TimeSeries, SERIES_CLASSES};
@@ -38,9 +40,25 @@ use wirescope_flow::frag::FragTracker;
 use wirescope_flow::FlowTable;
 
 /// Receives what leaves the engine. Default methods ignore everything.
+///
+/// Application events borrow the parser's state; a sink that keeps anything copies it.
 pub trait Sink {
     /// A flow ended (timeout, eviction, reuse, or end of input).
     fn flow(&mut self, _flow: &Flow) {}
+    /// A DNS message, or a query that was never answered (at flow end).
+    fn dns(&mut self, _ctx: &AppCtx<'_>, _ev: &DnsEvent<'_, '_>) {}
+    /// An HTTP request/response pair (or a lone half of one).
+    fn http(&mut self, _ctx: &AppCtx<'_>, _tx: &wirescope_proto::http::Transaction) {}
+    /// A TLS session, once its cleartext handshake is over (or at flow end).
+    fn tls(&mut self, _ctx: &AppCtx<'_>, _s: &wirescope_proto::tls::TlsSession) {}
+    /// An SSH session, once both sides' key-exchange offers were seen (or at flow end).
+    fn ssh(&mut self, _ctx: &AppCtx<'_>, _s: &wirescope_proto::ssh::SshSession) {}
+    /// One DHCP message.
+    fn dhcp_message(&mut self, _ctx: &AppCtx<'_>, _m: &wirescope_proto::dhcp::Message<'_>) {}
+    /// A completed (or expired) DHCP exchange, Zeek `dhcp.log` style.
+    fn dhcp(&mut self, _tx: &wirescope_proto::dhcp::Transaction) {}
+    /// An ARP packet.
+    fn arp(&mut self, _ev: &ArpEvent<'_>) {}
 }
 
 /// A sink that drops everything.
@@ -63,6 +81,7 @@ pub struct EngineConfig {
     pub rtt_samples_total: usize,
     /// Incomplete fragmented datagrams tracked at once.
     pub max_fragmented_datagrams: usize,
+    pub app: AppConfig,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +96,7 @@ impl Default for EngineConfig {
             rtt_samples_per_server: 64,
             rtt_samples_total: 65_536,
             max_fragmented_datagrams: 8_192,
+            app: AppConfig::default(),
         }
     }
 }
@@ -154,6 +174,8 @@ pub struct Engine {
     series: TimeSeries,
     tcp_segments: u64,
     frags: FragTracker,
+    app: app::AppLayer,
+    last_tick: i64,
 }
 
 impl Engine {
@@ -186,6 +208,8 @@ impl Engine {
             series: TimeSeries::new(cfg.max_series_buckets),
             tcp_segments: 0,
             frags: FragTracker::new(cfg.max_fragmented_datagrams),
+            app: app::AppLayer::new(cfg.app.clone()),
+            last_tick: i64::MIN,
             cfg,
         }
     }
@@ -271,14 +295,31 @@ impl Engine {
         }
 
         let agg = &mut self.agg;
+        let app = &mut self.app;
+        let app_on = self.cfg.app.enabled;
         let mut on_end = |fl: &Flow| {
+            if app_on {
+                app.flow_end(fl, sink);
+            }
             agg.add(fl);
             sink.flow(fl);
         };
-        self.table.process(frame.ts, &pkt, &mut on_end);
+        let out = self.table.process(frame.ts, &pkt, &mut on_end);
         if let Some(r) = &reassembled {
             self.table
                 .process_reassembled(frame.ts, r, pkt.vlan, &mut on_end);
+        }
+        if app_on {
+            if out.tracked && reassembled.is_none() {
+                self.app.packet(frame.ts, &mut self.table, out, &pkt, sink);
+            }
+            if let Some(a) = &pkt.arp {
+                self.app.arp(frame.ts, a, sink);
+            }
+            if frame.ts.secs() != self.last_tick {
+                self.last_tick = frame.ts.secs();
+                self.app.tick(frame.ts, sink);
+            }
         }
     }
 
@@ -314,10 +355,18 @@ impl Engine {
     /// Ends every remaining flow and builds the report.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Report {
         let agg = &mut self.agg;
+        let app = &mut self.app;
+        let app_on = self.cfg.app.enabled;
         self.table.flush(&mut |fl: &Flow| {
+            if app_on {
+                app.flow_end(fl, sink);
+            }
             agg.add(fl);
             sink.flow(fl);
         });
+        if app_on {
+            self.app.finish(sink);
+        }
         self.report()
     }
 
@@ -515,6 +564,7 @@ impl Engine {
             timeseries,
             latency,
             loss,
+            app: self.cfg.app.enabled.then(|| self.app.report(n)),
             ..Report::default()
         }
     }

@@ -36,6 +36,8 @@ pub struct Report {
     pub filter: Option<String>,
     /// Packets written with `-w`.
     pub written: Option<u64>,
+    /// Application layer (DNS, HTTP, TLS, SSH, DHCP, ARP).
+    pub app: Option<AppReport>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -163,4 +165,98 @@ pub struct Loss {
     /// Zeek capture-loss.zeek's estimate: ack_gaps / acks × 100.
     pub capture_loss_percent: f64,
     pub retransmission_percent: f64,
+}
+
+/// What the application layer saw (absent with the application layer off).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AppReport {
+    /// Flows per identified application protocol (`failed`: identification gave up).
+    pub flows: BTreeMap<&'static str, u64>,
+    pub dns: DnsReport,
+    pub http: HttpReport,
+    pub tls: TlsReport,
+    pub ssh: SshReport,
+    pub dhcp: DhcpReport,
+    pub arp: ArpReport,
+    pub reassembly: ReassemblyReport,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NameEntry {
+    pub name: String,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DnsReport {
+    pub queries: u64,
+    pub responses: u64,
+    pub unanswered: u64,
+    pub malformed: u64,
+    /// Responses per rcode name (NOERROR, NXDOMAIN, ...).
+    pub rcodes: BTreeMap<String, u64>,
+    /// Most queried names.
+    pub top_names: Vec<NameEntry>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HttpReport {
+    pub transactions: u64,
+    pub methods: BTreeMap<String, u64>,
+    pub status_codes: BTreeMap<String, u64>,
+    pub top_hosts: Vec<NameEntry>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TlsReport {
+    pub sessions: u64,
+    pub versions: BTreeMap<String, u64>,
+    pub top_sni: Vec<NameEntry>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SshReport {
+    pub sessions: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DhcpReport {
+    pub messages: u64,
+    pub transactions: u64,
+    pub malformed: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ArpReport {
+    pub packets: u64,
+    /// IPv4 addresses in the table.
+    pub entries: u64,
+    /// Times an address moved to another MAC address.
+    pub changes: u64,
+    /// The table (most recently seen first, up to the top-N size), with addresses that changed
+    /// MAC first.
+    pub table: Vec<ArpRow>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ArpRow {
+    pub ip: String,
+    pub mac: String,
+    pub changes: u32,
+    pub requests: u64,
+    pub replies: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReassemblyReport {
+    /// Holes declared in reassembled streams, and the bytes they covered (Zeek `missed_bytes`).
+    pub gaps: u64,
+    pub missed_bytes: u64,
+    /// Retransmitted or overlapping bytes whose content differed from the first copy.
+    pub overlap_mismatch_bytes: u64,
+    /// Stream directions that reached the depth limit.
+    pub depth_reached: u64,
+    /// Out-of-order segments refused because the global budget was spent.
+    pub budget_denied: u64,
+    pub states_created: u64,
 }

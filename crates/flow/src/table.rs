@@ -3,7 +3,7 @@
 use crate::community_id::icmp_ports;
 use crate::tcp::{advance_state, conn_state, EndpointState, History, Letter, TcpEndpoint};
 use std::hash::BuildHasher;
-use wirescope_core::Anomaly;
+use wirescope_core::{Anomaly, AppProto};
 use wirescope_core::{Direction, FlowKey, IpProto, Timestamp};
 use wirescope_wire::{tcp_flags as f, IpInfo, Packet, Transport, UdpInfo};
 
@@ -95,6 +95,10 @@ pub struct Flow {
     /// For ICMP flows, the first type and code seen.
     pub icmp_type_code: Option<(u8, u8)>,
     pub end_reason: EndReason,
+    /// The application protocol identified on the flow (set by the engine's app layer).
+    pub app_proto: AppProto,
+    /// The table slot holding this flow while it is live (an index for per-flow side tables).
+    pub slot: u32,
     live: bool,
 }
 
@@ -176,6 +180,10 @@ impl Flow {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PacketOutcome {
     pub tracked: bool,
+    /// The flow's slot (valid when `tracked`).
+    pub slot: u32,
+    /// The packet came from the flow's originator.
+    pub from_orig: bool,
     pub new_flow: bool,
     /// The flow's key was never seen before in this run (a new conversation).
     pub new_conversation: bool,
@@ -259,6 +267,18 @@ impl FlowTable {
     /// Looks up a live flow by key.
     pub fn get(&self, key: &FlowKey) -> Option<&Flow> {
         self.map.get(key).map(|&i| &self.slab[i as usize])
+    }
+
+    /// The live flow in `slot`, for the engine's per-flow side tables.
+    pub fn flow_in_slot(&self, slot: u32) -> Option<&Flow> {
+        self.slab.get(slot as usize).filter(|f| f.live)
+    }
+
+    /// Sets the application protocol of the live flow in `slot`.
+    pub fn set_app_proto(&mut self, slot: u32, p: AppProto) {
+        if let Some(f) = self.slab.get_mut(slot as usize).filter(|f| f.live) {
+            f.app_proto = p;
+        }
     }
 
     /// Accounts one decoded packet. Flows that end (timeout, eviction, reuse) are passed to
@@ -427,6 +447,8 @@ impl FlowTable {
                         _ => None,
                     },
                     end_reason: EndReason::Shutdown,
+                    app_proto: AppProto::Unknown,
+                    slot: i,
                     live: true,
                 };
                 self.map.insert(key, i);
@@ -439,6 +461,8 @@ impl FlowTable {
 
         let fl = &mut self.slab[i as usize];
         let from_orig = dir == fl.orig_dir;
+        out.slot = i;
+        out.from_orig = from_orig;
         let side = usize::from(!from_orig);
         fl.last_ts = fl.last_ts.max(ts);
         fl.pkts[side] += 1;
@@ -658,5 +682,7 @@ const EMPTY_FLOW: Flow = Flow {
     vlan: None,
     icmp_type_code: None,
     end_reason: EndReason::Shutdown,
+    app_proto: AppProto::Unknown,
+    slot: 0,
     live: false,
 };

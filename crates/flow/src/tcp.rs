@@ -90,6 +90,11 @@ pub struct TcpEndpoint {
 }
 
 impl TcpEndpoint {
+    /// The first sequence number this endpoint sent (its ISN when its SYN came first).
+    pub fn first_seq(&self) -> Option<u32> {
+        self.seq.started.then_some(self.seq.base)
+    }
+
     /// Sequence analysis of a segment carrying `len` bytes of payload (SYN/FIN count as one).
     pub fn on_segment(&mut self, tcp: &TcpInfo, len: u32) -> SegmentVerdict {
         let syn = tcp.has(f::SYN);

@@ -5,7 +5,7 @@ use crate::{flow_community_id, icmp_wire_ports};
 use serde_json::json;
 use std::io::{self, Write};
 use wirescope_core::{IpProto, Timestamp};
-use wirescope_engine::{Report, Sink};
+use wirescope_engine::{AppCtx, ArpEvent, DnsEvent, Report, Sink};
 use wirescope_flow::Flow;
 
 /// Writes EVE events to any writer (a buffered file in practice).
@@ -30,6 +30,14 @@ impl<W: Write> EveWriter<W> {
     pub fn with_iface(mut self, iface: Option<String>) -> Self {
         self.iface = iface;
         self
+    }
+
+    pub(crate) fn iface(&self) -> Option<String> {
+        self.iface.clone()
+    }
+
+    pub(crate) fn emit_value(&mut self, v: &serde_json::Value) {
+        self.emit(v);
     }
 
     fn emit(&mut self, v: &serde_json::Value) {
@@ -76,6 +84,9 @@ impl<W: Write> EveWriter<W> {
         }
         if let Some(vlan) = fl.vlan {
             v["vlan"] = json!([vlan]);
+        }
+        if fl.app_proto != wirescope_core::AppProto::Unknown {
+            v["app_proto"] = json!(fl.app_proto.eve());
         }
         match proto {
             IpProto::ICMP | IpProto::ICMPV6 => {
@@ -187,6 +198,24 @@ impl<W: Write> Sink for EveWriter<W> {
     fn flow(&mut self, fl: &Flow) {
         let v = self.flow_event(fl);
         self.emit(&v);
+    }
+    fn dns(&mut self, ctx: &AppCtx<'_>, ev: &DnsEvent<'_, '_>) {
+        self.dns_event(ctx, ev);
+    }
+    fn http(&mut self, ctx: &AppCtx<'_>, tx: &wirescope_proto::http::Transaction) {
+        self.http_event(ctx, tx);
+    }
+    fn tls(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::tls::TlsSession) {
+        self.tls_event(ctx, s);
+    }
+    fn ssh(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::ssh::SshSession) {
+        self.ssh_event(ctx, s);
+    }
+    fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
+        self.dhcp_event(ctx, m);
+    }
+    fn arp(&mut self, ev: &ArpEvent<'_>) {
+        self.arp_event(ev);
     }
 }
 

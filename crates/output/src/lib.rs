@@ -1,10 +1,13 @@
-//! Output sinks: EVE-style JSON lines, Zeek-style logs, and the terminal summary.
+//! Output sinks: EVE-style JSON lines (flow, stats and application events), Zeek-style logs
+//! (conn, dns, http, ssl, ssh, dhcp), and the terminal summary.
 //!
 //! Owns the on-disk and on-screen formats, which are a public API documented in
 //! `docs/events.md`. Never sits on the per-packet path: sinks here receive finished flows and
 //! the final report only.
 
 pub mod eve;
+pub mod eve_app;
+pub mod zeek_app;
 pub mod terminal;
 pub mod zeek;
 

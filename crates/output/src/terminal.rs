@@ -1,7 +1,7 @@
 //! The human-readable summary: aligned tables of the report, for a terminal.
 
 use std::fmt::Write as _;
-use wirescope_engine::{Report, RttStats};
+use wirescope_engine::{AppReport, NameEntry, Report, RttStats};
 
 /// A simple left/right aligned text table.
 struct Table {
@@ -296,6 +296,10 @@ pub fn render(r: &Report) -> String {
         }
     }
 
+    if let Some(a) = &r.app {
+        render_app(a, &mut out);
+    }
+
     if !r.anomalies.is_empty() {
         let mut t = Table::new("Decoder anomalies", vec!["kind", "packets"]);
         for (k, v) in &r.anomalies {
@@ -309,4 +313,103 @@ pub fn render(r: &Report) -> String {
     }
     t.render(&mut out);
     out
+}
+
+fn names_table(title: &str, col: &'static str, rows: &[NameEntry], out: &mut String) {
+    let mut t = Table::new(title, vec![col, "count"]);
+    for n in rows {
+        t.row(vec![n.name.clone(), n.count.to_string()]);
+    }
+    t.render(out);
+}
+
+fn joined<V: std::fmt::Display>(m: &std::collections::BTreeMap<String, V>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// The application-layer part of the summary.
+fn render_app(a: &AppReport, out: &mut String) {
+    let flows: Vec<String> = a
+        .flows
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if flows.is_empty() && a.arp.packets == 0 {
+        return;
+    }
+    let _ = writeln!(out, "\nApplication   flows: {}", flows.join("  "));
+    let d = &a.dns;
+    if d.queries + d.responses > 0 {
+        let _ = writeln!(
+            out,
+            "DNS            {} queries, {} responses, {} unanswered, {} malformed; rcodes: {}",
+            d.queries,
+            d.responses,
+            d.unanswered,
+            d.malformed,
+            joined(&d.rcodes)
+        );
+    }
+    let h = &a.http;
+    if h.transactions > 0 {
+        let _ = writeln!(
+            out,
+            "HTTP           {} transactions; methods: {}; status: {}",
+            h.transactions,
+            joined(&h.methods),
+            joined(&h.status_codes)
+        );
+    }
+    if a.tls.sessions > 0 {
+        let _ = writeln!(
+            out,
+            "TLS            {} sessions; versions: {}",
+            a.tls.sessions,
+            joined(&a.tls.versions)
+        );
+    }
+    if a.ssh.sessions > 0 {
+        let _ = writeln!(out, "SSH            {} sessions", a.ssh.sessions);
+    }
+    if a.dhcp.messages > 0 {
+        let _ = writeln!(
+            out,
+            "DHCP           {} messages, {} exchanges",
+            a.dhcp.messages, a.dhcp.transactions
+        );
+    }
+    let r = &a.reassembly;
+    if r.gaps + r.overlap_mismatch_bytes > 0 {
+        let _ = writeln!(
+            out,
+            "Reassembly     {} gaps ({} bytes missed), {} overlapping bytes that differed",
+            r.gaps, r.missed_bytes, r.overlap_mismatch_bytes
+        );
+    }
+    names_table("Top DNS names", "name", &d.top_names, out);
+    names_table("Top HTTP hosts", "host", &h.top_hosts, out);
+    names_table("Top TLS SNIs", "server name", &a.tls.top_sni, out);
+    if a.arp.packets > 0 {
+        let mut t = Table::new(
+            format!(
+                "ARP table ({} addresses, {} packets, {} MAC changes)",
+                a.arp.entries, a.arp.packets, a.arp.changes
+            ),
+            vec!["ip", "mac", "changes", "requests", "replies"],
+        );
+        for e in &a.arp.table {
+            t.row(vec![
+                e.ip.clone(),
+                e.mac.clone(),
+                e.changes.to_string(),
+                e.requests.to_string(),
+                e.replies.to_string(),
+            ]);
+        }
+        t.render(out);
+    }
 }

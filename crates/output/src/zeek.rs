@@ -51,7 +51,7 @@ pub struct ZeekConnLog {
     pub rows: u64,
 }
 
-fn zeek_time(t: Timestamp) -> String {
+pub(crate) fn zeek_time(t: Timestamp) -> String {
     format!("{}.{:06}", t.secs(), t.subsec_nanos() / 1000)
 }
 
@@ -142,6 +142,9 @@ impl ZeekConnLog {
                 if !history.is_empty() {
                     v["history"] = json!(history);
                 }
+                if let Some(service) = fl.app_proto.zeek() {
+                    v["service"] = json!(service);
+                }
                 serde_json::to_writer(&mut self.out, &v).map_err(io::Error::from)?;
                 self.out.write_all(b"\n")
             }
@@ -149,9 +152,10 @@ impl ZeekConnLog {
                 let dash = || "-".to_string();
                 writeln!(
                     self.out,
-                    "{}\t{}\t{o}\t{op}\t{r}\t{rp}\t{proto}\t-\t{}\t{}\t{}\t{}\t-\t-\t{missed}\t{}\t{}\t{}\t{}\t{}\t(empty)\t{cid}",
+                    "{}\t{}\t{o}\t{op}\t{r}\t{rp}\t{proto}\t{}\t{}\t{}\t{}\t{}\t-\t-\t{missed}\t{}\t{}\t{}\t{}\t{}\t(empty)\t{cid}",
                     zeek_time(fl.first_ts),
                     zeek_uid(fl.id),
+                    fl.app_proto.zeek().unwrap_or("-"),
                     duration.unwrap_or_else(dash),
                     ob.map_or_else(dash, |b| b.to_string()),
                     rb.map_or_else(dash, |b| b.to_string()),
@@ -195,7 +199,7 @@ impl Sink for ZeekConnLog {
 }
 
 /// Zeek's `#open`/`#close` date format: `2024-01-02-03-04-05`.
-fn zeek_date(t: Timestamp) -> String {
+pub(crate) fn zeek_date(t: Timestamp) -> String {
     let s = t.to_string(); // 2024-01-02T03:04:05.678901+0000
     format!("{}-{}-{}-{}", &s[..10], &s[11..13], &s[14..16], &s[17..19])
 }

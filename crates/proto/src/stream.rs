@@ -199,6 +199,15 @@ impl HalfStream {
         self.state == State::Done
     }
 
+    /// Starts a fresh stream at a known next sequence number (the ISN + 1 of a SYN seen
+    /// before this stream was created). Does nothing on a started stream.
+    pub fn begin(&mut self, next_seq: u32) {
+        if self.state == State::Fresh {
+            self.next_seq = next_seq;
+            self.state = State::Active;
+        }
+    }
+
     /// Accounts one segment of this direction and delivers whatever became contiguous.
     #[allow(clippy::too_many_arguments)]
     pub fn segment(

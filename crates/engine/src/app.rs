@@ -1,0 +1,1051 @@
+//! The application layer: per-flow stream reassembly, protocol identification and the DNS,
+//! HTTP, TLS, SSH and DHCP parsers, plus the ARP table.
+//!
+//! State lives in a side table indexed by the flow's slot in the flow table and is created only
+//! for flows that carry payload (a SYN scan costs nothing here). States are recycled through a
+//! pool, so a warmed-up engine allocates nothing for new flows. Identification runs on the
+//! first bytes of each direction; a flow that matches nothing is marked
+//! [`AppProto::Failed`] and its state is released, so most bytes of unknown protocols cost one
+//! branch. Once a parser has all it can see in clear (TLS after the handshake, SSH after
+//! key exchange), reassembly stops for that flow as well.
+
+use crate::hosts::CappedMap;
+use crate::Sink;
+use std::net::Ipv4Addr;
+use wirescope_core::{AppProto, Timestamp};
+use wirescope_flow::{Flow, FlowTable, PacketOutcome};
+use wirescope_proto::dhcp;
+use wirescope_proto::dns;
+use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
+use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::ssh::SshParser;
+use wirescope_proto::stream::{Budget, Chunk, HalfStream, StreamConfig};
+use wirescope_proto::tls::{TlsConfig, TlsParser};
+use wirescope_proto::Dir;
+use wirescope_wire::{ArpInfo, Packet, Transport};
+
+/// Application-layer limits.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// Run the application layer at all.
+    pub enabled: bool,
+    pub stream: StreamConfig,
+    /// Out-of-order bytes held across all streams.
+    pub reassembly_budget: usize,
+    /// Bytes of each direction examined before identification gives up.
+    pub ident_bytes: u64,
+    /// Spare per-flow states kept for reuse.
+    pub pool: usize,
+    /// IPv4 addresses in the ARP table.
+    pub max_arp_entries: usize,
+    /// Distinct names kept for the top DNS names, HTTP hosts and TLS SNIs.
+    pub max_names: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            enabled: true,
+            stream: StreamConfig::default(),
+            reassembly_budget: 64 << 20,
+            ident_bytes: 4096,
+            pool: 4096,
+            max_arp_entries: 16_384,
+            max_names: 16_384,
+        }
+    }
+}
+
+/// Where an application event happened.
+pub struct AppCtx<'a> {
+    pub ts: Timestamp,
+    pub flow: &'a Flow,
+}
+
+/// A DNS event: a message (with the query it answers, if matched) or a query never answered.
+pub enum DnsEvent<'a, 'm> {
+    Message {
+        msg: &'a dns::Message<'m>,
+        /// The message travelled from the flow's originator.
+        to_server: bool,
+        /// For a response: the query it answers (same flow, same id and question).
+        query: Option<&'a dns::PendingQuery>,
+    },
+    Unanswered(&'a dns::PendingQuery),
+}
+
+/// An ARP packet, and what the table made of it.
+pub struct ArpEvent<'a> {
+    pub ts: Timestamp,
+    pub arp: &'a ArpInfo,
+    /// The sender's IPv4 address was bound to another MAC address before.
+    pub previous_mac: Option<[u8; 6]>,
+}
+
+/// One entry of the ARP table.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ArpEntry {
+    pub mac: [u8; 6],
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    /// Times the address moved to another MAC.
+    pub changes: u32,
+    pub replies: u64,
+    pub requests: u64,
+}
+
+/// Counters and top names of the application layer.
+#[derive(Default)]
+pub(crate) struct AppStats {
+    pub flows: [u64; 7],
+    pub dns_queries: u64,
+    pub dns_responses: u64,
+    pub dns_malformed: u64,
+    pub dns_unanswered: u64,
+    pub dns_rcodes: std::collections::BTreeMap<u16, u64>,
+    pub http_transactions: u64,
+    pub http_methods: std::collections::BTreeMap<String, u64>,
+    pub http_status: std::collections::BTreeMap<u16, u64>,
+    pub tls_sessions: u64,
+    pub tls_versions: std::collections::BTreeMap<&'static str, u64>,
+    pub ssh_sessions: u64,
+    pub dhcp_messages: u64,
+    pub dhcp_transactions: u64,
+    pub dhcp_malformed: u64,
+    pub arp_packets: u64,
+    pub arp_changes: u64,
+    pub gaps: u64,
+    pub missed_bytes: u64,
+    pub overlap_mismatch_bytes: u64,
+    pub depth_reached: u64,
+    pub states_created: u64,
+    pub ident_failed: u64,
+}
+
+/// A counted name, keyed by its hash in a [`CappedMap`].
+#[derive(Clone, Default)]
+pub(crate) struct NameCount {
+    pub name: String,
+    pub count: u64,
+}
+
+pub(crate) struct TopNames {
+    pub map: CappedMap<u64, NameCount>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl TopNames {
+    fn new(cap: usize) -> TopNames {
+        TopNames {
+            map: CappedMap::new(cap),
+            hasher: foldhash::fast::FixedState::with_seed(0x4e41_4d45),
+        }
+    }
+
+    fn add(&mut self, name: &[u8]) {
+        if name.is_empty() {
+            return;
+        }
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(name);
+        let e = self.map.entry(h, |v| v.count);
+        if e.count == 0 {
+            e.name = String::from_utf8_lossy(name).into_owned();
+        }
+        e.count += 1;
+    }
+
+    pub fn top(&self, n: usize) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self
+            .map
+            .iter()
+            .map(|(_, nc)| (nc.name.clone(), nc.count))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+enum Parser {
+    None,
+    Http(HttpParser),
+    Tls(Box<TlsParser>),
+    Ssh(SshParser),
+    DnsTcp([dns::TcpFramer; 2]),
+}
+
+/// Per-flow application state.
+struct FlowApp {
+    flow_id: u64,
+    proto: AppProto,
+    streams: [HalfStream; 2],
+    /// First bytes of each direction, kept while identification needs more.
+    head: [Vec<u8>; 2],
+    seen: [u64; 2],
+    /// Identification said Unknown for this direction.
+    unknown: [bool; 2],
+    parser: Parser,
+    dns: Option<dns::Tracker>,
+    /// The session event was emitted (TLS, SSH).
+    logged: bool,
+}
+
+impl FlowApp {
+    fn new() -> FlowApp {
+        FlowApp {
+            flow_id: 0,
+            proto: AppProto::Unknown,
+            streams: [HalfStream::new(), HalfStream::new()],
+            head: [Vec::new(), Vec::new()],
+            seen: [0; 2],
+            unknown: [false; 2],
+            parser: Parser::None,
+            dns: None,
+            logged: false,
+        }
+    }
+
+    fn reset(&mut self, budget: &mut Budget, flow_id: u64) {
+        self.flow_id = flow_id;
+        self.proto = AppProto::Unknown;
+        for s in &mut self.streams {
+            s.reset(budget);
+        }
+        for h in &mut self.head {
+            h.clear();
+        }
+        self.seen = [0; 2];
+        self.unknown = [false; 2];
+        match &mut self.parser {
+            Parser::Http(p) => p.reset(),
+            Parser::Tls(p) => p.reset(),
+            Parser::Ssh(p) => p.reset(),
+            Parser::DnsTcp(f) => {
+                for x in f {
+                    x.reset();
+                }
+            }
+            Parser::None => {}
+        }
+        if let Some(t) = &mut self.dns {
+            t.drain(&mut |_| {});
+        }
+        self.logged = false;
+    }
+}
+
+/// The application layer of one engine.
+pub(crate) struct AppLayer {
+    pub cfg: AppConfig,
+    states: Vec<Option<Box<FlowApp>>>,
+    pool: Vec<Box<FlowApp>>,
+    budget: Budget,
+    dhcp: dhcp::TxTable,
+    pub arp: CappedMap<Ipv4Addr, ArpEntry>,
+    pub stats: AppStats,
+    pub dns_names: TopNames,
+    pub http_hosts: TopNames,
+    pub tls_snis: TopNames,
+}
+
+fn proto_index(p: AppProto) -> usize {
+    match p {
+        AppProto::Unknown => 0,
+        AppProto::Http => 1,
+        AppProto::Tls => 2,
+        AppProto::Dns => 3,
+        AppProto::Ssh => 4,
+        AppProto::Dhcp => 5,
+        AppProto::Failed => 6,
+    }
+}
+
+/// Names of the `AppStats::flows` entries.
+pub(crate) const PROTO_NAMES: [&str; 7] = ["unknown", "http", "tls", "dns", "ssh", "dhcp", "failed"];
+
+impl AppLayer {
+    pub fn new(cfg: AppConfig) -> AppLayer {
+        AppLayer {
+            budget: Budget::new(cfg.reassembly_budget),
+            states: Vec::new(),
+            pool: Vec::new(),
+            dhcp: dhcp::TxTable::default(),
+            arp: CappedMap::new(cfg.max_arp_entries),
+            stats: AppStats::default(),
+            dns_names: TopNames::new(cfg.max_names),
+            http_hosts: TopNames::new(cfg.max_names),
+            tls_snis: TopNames::new(cfg.max_names),
+            cfg,
+        }
+    }
+
+    /// An ARP packet: updates the table and reports it.
+    pub fn arp(&mut self, ts: Timestamp, a: &ArpInfo, sink: &mut dyn Sink) {
+        self.stats.arp_packets += 1;
+        let ip = Ipv4Addr::from(a.sender_ip);
+        let mut previous = None;
+        if a.sender_ip != [0; 4] {
+            let e = self.arp.entry(ip, |e| e.last_ts.0.max(0) as u64);
+            if e.first_ts == Timestamp(0) {
+                e.first_ts = ts;
+                e.mac = a.sender_mac;
+            } else if e.mac != a.sender_mac {
+                previous = Some(e.mac);
+                e.mac = a.sender_mac;
+                e.changes += 1;
+                self.stats.arp_changes += 1;
+            }
+            e.last_ts = ts;
+            match a.op {
+                1 => e.requests += 1,
+                2 => e.replies += 1,
+                _ => {}
+            }
+        }
+        sink.arp(&ArpEvent {
+            ts,
+            arp: a,
+            previous_mac: previous,
+        });
+    }
+
+    /// One packet of a tracked flow.
+    pub fn packet(
+        &mut self,
+        ts: Timestamp,
+        table: &mut FlowTable,
+        out: PacketOutcome,
+        pkt: &Packet<'_>,
+        sink: &mut dyn Sink,
+    ) {
+        let Some(fl) = table.flow_in_slot(out.slot) else {
+            return;
+        };
+        let before = fl.app_proto;
+        if before == AppProto::Failed {
+            return;
+        }
+        let after = match pkt.transport {
+            Transport::Tcp(t) => self.tcp_packet(ts, fl, out, &t, pkt.payload, sink),
+            Transport::Udp(_) => self.udp_packet(ts, fl, out, pkt, sink),
+            _ => return,
+        };
+        if after != before {
+            self.stats.flows[proto_index(after)] += 1;
+            table.set_app_proto(out.slot, after);
+        }
+    }
+
+    fn tcp_packet(
+        &mut self,
+        ts: Timestamp,
+        fl: &Flow,
+        out: PacketOutcome,
+        t: &wirescope_wire::TcpInfo,
+        payload: &[u8],
+        sink: &mut dyn Sink,
+    ) -> AppProto {
+        let slot = out.slot as usize;
+        let has_state = self
+            .states
+            .get(slot)
+            .is_some_and(|s| s.as_ref().is_some_and(|s| s.flow_id == fl.id));
+        if payload.is_empty() && !has_state {
+            return fl.app_proto;
+        }
+        let dir = if out.from_orig {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        let mut st = self.take_state(slot, fl);
+        let ctx = AppCtx { ts, flow: fl };
+        let syn = t.flags & wirescope_wire::tcp_flags::SYN != 0;
+        let fin = t.flags & wirescope_wire::tcp_flags::FIN != 0;
+        let ack = t.flags & wirescope_wire::tcp_flags::ACK != 0;
+        let FlowApp {
+            streams,
+            head,
+            seen,
+            unknown,
+            parser,
+            proto,
+            logged,
+            dns: tracker,
+            ..
+        } = &mut *st;
+        let (a, b) = streams.split_at_mut(1);
+        let (me, peer) = match dir {
+            Dir::ToServer => (&mut a[0], &mut b[0]),
+            Dir::ToClient => (&mut b[0], &mut a[0]),
+        };
+        // Streams created after a SYN went by start from that SYN's sequence number.
+        let mine = &fl.tcp[usize::from(!out.from_orig)];
+        if mine.syn_seen && !syn {
+            if let Some(isn) = mine.first_seq() {
+                me.begin(isn.wrapping_add(1));
+            }
+        }
+        let theirs = &fl.tcp[usize::from(out.from_orig)];
+        if theirs.syn_seen {
+            if let Some(isn) = theirs.first_seq() {
+                peer.begin(isn.wrapping_add(1));
+            }
+        }
+        let scfg = self.cfg.stream;
+        let budget = &mut self.budget;
+        let mut tcp = TcpApp {
+            cfg: &self.cfg,
+            stats: &mut self.stats,
+            names: Names {
+                dns: &mut self.dns_names,
+                http: &mut self.http_hosts,
+                sni: &mut self.tls_snis,
+            },
+            head,
+            seen,
+            unknown,
+            parser,
+            proto,
+            logged,
+            tracker,
+            ports: (fl.orig().1, fl.resp().1),
+            ctx: &ctx,
+            sink,
+        };
+        me.segment(&scfg, budget, t.seq, syn, fin, payload, &mut |c| {
+            tcp.chunk(dir, c)
+        });
+        if ack {
+            peer.peer_ack(&scfg, budget, t.ack, &mut |c| tcp.chunk(dir.flip(), c));
+        }
+        let stop = tcp.finished();
+        let p = *tcp.proto;
+        if stop {
+            me.stop(budget);
+            peer.stop(budget);
+        }
+        if p == AppProto::Failed {
+            self.recycle(st);
+        } else {
+            self.put_state(slot, st);
+        }
+        p
+    }
+
+    fn udp_packet(
+        &mut self,
+        ts: Timestamp,
+        fl: &Flow,
+        out: PacketOutcome,
+        pkt: &Packet<'_>,
+        sink: &mut dyn Sink,
+    ) -> AppProto {
+        if pkt.payload.is_empty() {
+            return fl.app_proto;
+        }
+        let mut p = fl.app_proto;
+        if p == AppProto::Unknown {
+            p = match ident::udp(pkt.payload, (fl.orig().1, fl.resp().1)) {
+                Guess::Dns => AppProto::Dns,
+                Guess::Dhcp => AppProto::Dhcp,
+                _ => {
+                    self.stats.ident_failed += 1;
+                    AppProto::Failed
+                }
+            };
+        }
+        match p {
+            AppProto::Dns => {
+                let slot = out.slot as usize;
+                let mut st = self.take_state(slot, fl);
+                let ctx = AppCtx { ts, flow: fl };
+                let dir = if out.from_orig {
+                    Dir::ToServer
+                } else {
+                    Dir::ToClient
+                };
+                let tracker = st.dns.get_or_insert_with(dns::Tracker::default);
+                dns_message(
+                    &mut self.stats,
+                    &mut self.dns_names,
+                    tracker,
+                    &ctx,
+                    dir,
+                    pkt.payload,
+                    sink,
+                );
+                self.put_state(slot, st);
+            }
+            AppProto::Dhcp => self.dhcp_message(ts, pkt, fl, sink),
+            _ => {}
+        }
+        p
+    }
+
+    fn dhcp_message(&mut self, ts: Timestamp, pkt: &Packet<'_>, fl: &Flow, sink: &mut dyn Sink) {
+        let Ok(m) = dhcp::parse(pkt.payload) else {
+            self.stats.dhcp_malformed += 1;
+            return;
+        };
+        self.stats.dhcp_messages += 1;
+        let (src, dst) = match pkt.ip {
+            Some(ip) => (ip.src, ip.dst),
+            None => return,
+        };
+        let v4 = |a: std::net::IpAddr| match a {
+            std::net::IpAddr::V4(a) => a,
+            std::net::IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        };
+        let ctx = AppCtx { ts, flow: fl };
+        sink.dhcp_message(&ctx, &m);
+        let stats = &mut self.stats;
+        self.dhcp.on_message(&m, ts, v4(src), v4(dst), &mut |tx| {
+            stats.dhcp_transactions += 1;
+            sink.dhcp(tx);
+        });
+    }
+
+    /// Packet time moved on: expire old DHCP exchanges.
+    pub fn tick(&mut self, ts: Timestamp, sink: &mut dyn Sink) {
+        let stats = &mut self.stats;
+        self.dhcp.expire(ts, &mut |tx| {
+            stats.dhcp_transactions += 1;
+            sink.dhcp(tx);
+        });
+    }
+
+    /// Takes the state for `slot` out of the table, creating one (from the pool) if it is
+    /// missing or belongs to an earlier flow of the slot. Put it back with `put_state`.
+    fn take_state(&mut self, slot: usize, fl: &Flow) -> Box<FlowApp> {
+        if self.states.len() <= slot {
+            self.states.resize_with(slot + 1, || None);
+        }
+        match self.states[slot].take() {
+            Some(s) if s.flow_id == fl.id => s,
+            other => {
+                if let Some(old) = other {
+                    self.recycle(old);
+                }
+                let mut s = self.pool.pop().unwrap_or_else(|| Box::new(FlowApp::new()));
+                s.reset(&mut self.budget, fl.id);
+                self.stats.states_created += 1;
+                s
+            }
+        }
+    }
+
+    fn put_state(&mut self, slot: usize, st: Box<FlowApp>) {
+        if let Some(s) = self.states.get_mut(slot) {
+            *s = Some(st);
+        }
+    }
+
+    fn recycle(&mut self, mut s: Box<FlowApp>) {
+        for h in &mut s.streams {
+            h.stop(&mut self.budget);
+        }
+        if self.pool.len() < self.cfg.pool {
+            self.pool.push(s);
+        }
+    }
+
+    /// A flow ended: flush its streams and parsers and log what is pending.
+    pub fn flow_end(&mut self, fl: &Flow, sink: &mut dyn Sink) {
+        let slot = fl.slot as usize;
+        let Some(mut st) = self.states.get_mut(slot).and_then(|s| s.take()) else {
+            return;
+        };
+        if st.flow_id != fl.id {
+            self.recycle(st);
+            return;
+        }
+        let ts = fl.last_ts;
+        let ctx = AppCtx { ts, flow: fl };
+        {
+            let FlowApp {
+                streams,
+                head,
+                seen,
+                unknown,
+                parser,
+                proto,
+                logged,
+                dns: tracker,
+                ..
+            } = &mut *st;
+            let mut tcp = TcpApp {
+                cfg: &self.cfg,
+                stats: &mut self.stats,
+                names: Names {
+                    dns: &mut self.dns_names,
+                    http: &mut self.http_hosts,
+                    sni: &mut self.tls_snis,
+                },
+                head,
+                seen,
+                unknown,
+                parser,
+                proto,
+                logged,
+                tracker,
+                ports: (fl.orig().1, fl.resp().1),
+                ctx: &ctx,
+                sink,
+            };
+            let scfg = tcp.cfg.stream;
+            for (i, s) in streams.iter_mut().enumerate() {
+                let d = if i == 0 { Dir::ToServer } else { Dir::ToClient };
+                s.flush(&scfg, &mut self.budget, &mut |c| tcp.chunk(d, c));
+            }
+            tcp.end();
+            for s in streams.iter() {
+                let h = s.stats();
+                tcp.stats.missed_bytes += h.missed_bytes;
+                tcp.stats.overlap_mismatch_bytes += h.overlap_mismatch_bytes;
+                tcp.stats.depth_reached += u64::from(h.depth_reached);
+            }
+            if let Some(t) = tcp.tracker.as_mut() {
+                let stats = &mut *tcp.stats;
+                let sink = &mut *tcp.sink;
+                t.drain(&mut |q| {
+                    stats.dns_unanswered += 1;
+                    sink.dns(&ctx, &DnsEvent::Unanswered(q));
+                });
+            }
+        }
+        self.recycle(st);
+    }
+
+    /// End of input: pending DHCP exchanges.
+    pub fn finish(&mut self, sink: &mut dyn Sink) {
+        let stats = &mut self.stats;
+        self.dhcp.flush(&mut |tx| {
+            stats.dhcp_transactions += 1;
+            sink.dhcp(tx);
+        });
+    }
+}
+
+struct Names<'a> {
+    dns: &'a mut TopNames,
+    http: &'a mut TopNames,
+    sni: &'a mut TopNames,
+}
+
+fn dns_message(
+    stats: &mut AppStats,
+    names: &mut TopNames,
+    tracker: &mut dns::Tracker,
+    ctx: &AppCtx<'_>,
+    dir: Dir,
+    raw: &[u8],
+    sink: &mut dyn Sink,
+) {
+    let msg = match dns::parse(raw) {
+        Ok(m) => m,
+        Err(_) => {
+            stats.dns_malformed += 1;
+            return;
+        }
+    };
+    let h = *msg.header();
+    if h.qr() {
+        stats.dns_responses += 1;
+        *stats.dns_rcodes.entry(msg.rcode()).or_default() += 1;
+        let q = tracker.on_response(&msg, ctx.ts);
+        sink.dns(
+            ctx,
+            &DnsEvent::Message {
+                msg: &msg,
+                to_server: dir == Dir::ToServer,
+                query: q.as_ref(),
+            },
+        );
+    } else {
+        stats.dns_queries += 1;
+        if let Some(q) = msg.questions().next() {
+            let mut nb = dns::NameBuf::new();
+            if q.name.write_to(&mut nb).is_ok() {
+                names.add(nb.as_bytes());
+            }
+        }
+        tracker.on_query(&msg, ctx.ts);
+        sink.dns(
+            ctx,
+            &DnsEvent::Message {
+                msg: &msg,
+                to_server: dir == Dir::ToServer,
+                query: None,
+            },
+        );
+    }
+}
+
+/// Bytes of a direction held while identification needs more.
+const HEAD_CAP: usize = 64;
+
+/// Borrowed pieces of one flow's state while its reassembled bytes are consumed.
+struct TcpApp<'a, 's> {
+    cfg: &'a AppConfig,
+    stats: &'a mut AppStats,
+    names: Names<'a>,
+    head: &'a mut [Vec<u8>; 2],
+    seen: &'a mut [u64; 2],
+    unknown: &'a mut [bool; 2],
+    parser: &'a mut Parser,
+    proto: &'a mut AppProto,
+    logged: &'a mut bool,
+    tracker: &'a mut Option<dns::Tracker>,
+    ports: (u16, u16),
+    ctx: &'a AppCtx<'a>,
+    sink: &'s mut dyn Sink,
+}
+
+impl TcpApp<'_, '_> {
+    /// Consumes one piece of one direction's reassembled stream.
+    fn chunk(&mut self, dir: Dir, c: Chunk<'_>) {
+        match c {
+            Chunk::Gap(n) => {
+                self.stats.gaps += 1;
+                match &mut *self.parser {
+                    Parser::Http(p) => p.gap(dir, n),
+                    Parser::Tls(p) => p.gap(dir, n),
+                    Parser::Ssh(p) => p.gap(dir, n),
+                    Parser::DnsTcp(f) => f[dir.index()].gap(),
+                    Parser::None => {
+                        // Identification needs the stream's first bytes.
+                        self.unknown[dir.index()] = true;
+                        self.head[dir.index()].clear();
+                        self.check_failed();
+                    }
+                }
+            }
+            Chunk::Data(d) => {
+                if *self.proto == AppProto::Unknown {
+                    self.identify(dir, d);
+                } else {
+                    self.feed(dir, d);
+                }
+            }
+        }
+    }
+
+    fn identify(&mut self, dir: Dir, d: &[u8]) {
+        let i = dir.index();
+        if self.unknown[i] {
+            return;
+        }
+        self.seen[i] += d.len() as u64;
+        let head = &mut self.head[i];
+        // Bytes held from earlier chunks of this direction (identification needed more).
+        let prev = head.len();
+        let g = if prev == 0 {
+            ident::tcp(dir, d, self.ports)
+        } else {
+            let room = HEAD_CAP.saturating_sub(prev);
+            head.extend_from_slice(&d[..d.len().min(room)]);
+            ident::tcp(dir, head, self.ports)
+        };
+        let p = match g {
+            Guess::Http => AppProto::Http,
+            Guess::Tls => AppProto::Tls,
+            Guess::Ssh => AppProto::Ssh,
+            Guess::Dns => AppProto::Dns,
+            Guess::Dhcp | Guess::Unknown => {
+                self.unknown[i] = true;
+                head.clear();
+                self.check_failed();
+                return;
+            }
+            Guess::NeedMore => {
+                if prev == 0 {
+                    head.extend_from_slice(&d[..d.len().min(HEAD_CAP)]);
+                }
+                if self.seen[i] > self.cfg.ident_bytes || head.len() >= HEAD_CAP {
+                    self.unknown[i] = true;
+                    head.clear();
+                    self.check_failed();
+                }
+                return;
+            }
+        };
+        *self.proto = p;
+        let old = std::mem::replace(self.parser, Parser::None);
+        *self.parser = match (p, old) {
+            (AppProto::Http, Parser::Http(mut h)) => {
+                h.reset();
+                Parser::Http(h)
+            }
+            (AppProto::Http, _) => Parser::Http(HttpParser::new(HttpConfig::default())),
+            (AppProto::Tls, Parser::Tls(mut t)) => {
+                t.reset();
+                Parser::Tls(t)
+            }
+            (AppProto::Tls, _) => Parser::Tls(Box::new(TlsParser::new(TlsConfig::default()))),
+            (AppProto::Ssh, Parser::Ssh(mut s)) => {
+                s.reset();
+                Parser::Ssh(s)
+            }
+            (AppProto::Ssh, _) => Parser::Ssh(SshParser::new()),
+            (_, Parser::DnsTcp(mut f)) => {
+                for x in &mut f {
+                    x.reset();
+                }
+                Parser::DnsTcp(f)
+            }
+            (_, _) => Parser::DnsTcp([dns::TcpFramer::default(), dns::TcpFramer::default()]),
+        };
+        // Replay the bytes held back from earlier chunks, then all of this one.
+        let mut held = std::mem::take(&mut self.head[i]);
+        self.feed(dir, &held[..prev.min(held.len())]);
+        self.feed(dir, d);
+        held.clear();
+        self.head[i] = held;
+    }
+
+    fn check_failed(&mut self) {
+        if self.unknown[0] && self.unknown[1] && *self.proto == AppProto::Unknown {
+            *self.proto = AppProto::Failed;
+            self.stats.ident_failed += 1;
+        }
+    }
+
+    fn feed(&mut self, dir: Dir, d: &[u8]) {
+        if d.is_empty() {
+            return;
+        }
+        let ts = self.ctx.ts;
+        match &mut *self.parser {
+            Parser::Http(p) => {
+                let stats = &mut *self.stats;
+                let names = &mut self.names;
+                let sink = &mut *self.sink;
+                let ctx = self.ctx;
+                p.feed(dir, ts, d, &mut |tx: &Transaction| {
+                    http_tx(stats, names, ctx, tx, sink)
+                });
+            }
+            Parser::Tls(p) => {
+                p.feed(dir, d);
+                if p.take_done() && !*self.logged {
+                    *self.logged = true;
+                    tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
+                }
+            }
+            Parser::Ssh(p) => {
+                p.feed(dir, d);
+                if p.take_done() && !*self.logged {
+                    *self.logged = true;
+                    self.stats.ssh_sessions += 1;
+                    self.sink.ssh(self.ctx, p.session());
+                }
+            }
+            Parser::DnsTcp(f) => {
+                let stats = &mut *self.stats;
+                let names = &mut *self.names.dns;
+                let sink = &mut *self.sink;
+                let ctx = self.ctx;
+                // DNS over TCP pairs queries and answers within the connection.
+                let tracker = self.tracker.get_or_insert_with(dns::Tracker::default);
+                f[dir.index()].feed(d, &mut |m| {
+                    dns_message(stats, names, tracker, ctx, dir, m, sink)
+                });
+            }
+            Parser::None => {}
+        }
+    }
+
+    /// Whether nothing more can be learned from this flow's bytes.
+    fn finished(&self) -> bool {
+        match self.parser {
+            Parser::Tls(_) | Parser::Ssh(_) => *self.logged,
+            Parser::Http(p) => p.is_tunnel(),
+            _ => *self.proto == AppProto::Failed,
+        }
+    }
+
+    /// The flow ended: parsers flush and sessions never completed are logged.
+    fn end(&mut self) {
+        let ts = self.ctx.ts;
+        match &mut *self.parser {
+            Parser::Http(p) => {
+                let stats = &mut *self.stats;
+                let names = &mut self.names;
+                let sink = &mut *self.sink;
+                let ctx = self.ctx;
+                p.finish(ts, &mut |tx: &Transaction| {
+                    http_tx(stats, names, ctx, tx, sink)
+                });
+            }
+            Parser::Tls(p) => {
+                if !*self.logged
+                    && (p.session().client_hello.is_some() || p.session().server_hello.is_some())
+                {
+                    *self.logged = true;
+                    tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
+                }
+            }
+            Parser::Ssh(p) => {
+                let s = p.session();
+                if !*self.logged && !(s.client.banner.is_empty() && s.server.banner.is_empty()) {
+                    *self.logged = true;
+                    self.stats.ssh_sessions += 1;
+                    self.sink.ssh(self.ctx, s);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn http_tx(
+    stats: &mut AppStats,
+    names: &mut Names<'_>,
+    ctx: &AppCtx<'_>,
+    tx: &Transaction,
+    sink: &mut dyn Sink,
+) {
+    stats.http_transactions += 1;
+    if !tx.method.is_empty() {
+        let m = String::from_utf8_lossy(&tx.method);
+        match stats.http_methods.get_mut(m.as_ref()) {
+            Some(n) => *n += 1,
+            None if stats.http_methods.len() < 64 => {
+                stats.http_methods.insert(m.into_owned(), 1);
+            }
+            None => {}
+        }
+    }
+    if let Some(s) = tx.status {
+        *stats.http_status.entry(s).or_default() += 1;
+    }
+    names.http.add(&tx.host);
+    sink.http(ctx, tx);
+}
+
+fn tls_session(
+    stats: &mut AppStats,
+    names: &mut Names<'_>,
+    ctx: &AppCtx<'_>,
+    p: &TlsParser,
+    sink: &mut dyn Sink,
+) {
+    stats.tls_sessions += 1;
+    let s = p.session();
+    let v = s
+        .server_hello
+        .as_ref()
+        .map(|h| h.version)
+        .or(s.client_hello.as_ref().map(|h| h.legacy_version))
+        .unwrap_or(0);
+    *stats
+        .tls_versions
+        .entry(wirescope_proto::tls::version_name(v))
+        .or_default() += 1;
+    if let Some(ch) = &s.client_hello {
+        names.sni.add(&ch.sni);
+    }
+    sink.tls(ctx, s);
+}
+
+
+impl AppLayer {
+    /// The application part of the report, with `n` rows in top lists.
+    pub fn report(&self, n: usize) -> crate::AppReport {
+        use crate::report::*;
+        let st = &self.stats;
+        let names = |t: &TopNames| {
+            t.top(n)
+                .into_iter()
+                .map(|(name, count)| NameEntry { name, count })
+                .collect()
+        };
+        let mut flows = std::collections::BTreeMap::new();
+        for (i, name) in PROTO_NAMES.iter().enumerate().skip(1) {
+            flows.insert(*name, st.flows[i]);
+        }
+        let mut arp: Vec<(Ipv4Addr, ArpEntry)> = self.arp.iter().copied().collect();
+        arp.sort_by(|a, b| {
+            b.1.changes
+                .cmp(&a.1.changes)
+                .then(b.1.last_ts.cmp(&a.1.last_ts))
+                .then(a.0.cmp(&b.0))
+        });
+        AppReport {
+            flows,
+            dns: DnsReport {
+                queries: st.dns_queries,
+                responses: st.dns_responses,
+                unanswered: st.dns_unanswered,
+                malformed: st.dns_malformed,
+                rcodes: st
+                    .dns_rcodes
+                    .iter()
+                    .map(|(rc, c)| (dns::rcode_name(*rc).to_string(), *c))
+                    .collect(),
+                top_names: names(&self.dns_names),
+            },
+            http: HttpReport {
+                transactions: st.http_transactions,
+                methods: st.http_methods.clone(),
+                status_codes: st
+                    .http_status
+                    .iter()
+                    .map(|(s, c)| (s.to_string(), *c))
+                    .collect(),
+                top_hosts: names(&self.http_hosts),
+            },
+            tls: TlsReport {
+                sessions: st.tls_sessions,
+                versions: st
+                    .tls_versions
+                    .iter()
+                    .map(|(v, c)| (v.to_string(), *c))
+                    .collect(),
+                top_sni: names(&self.tls_snis),
+            },
+            ssh: SshReport {
+                sessions: st.ssh_sessions,
+            },
+            dhcp: DhcpReport {
+                messages: st.dhcp_messages,
+                transactions: st.dhcp_transactions,
+                malformed: st.dhcp_malformed,
+            },
+            arp: ArpReport {
+                packets: st.arp_packets,
+                entries: self.arp.len() as u64,
+                changes: st.arp_changes,
+                table: arp
+                    .into_iter()
+                    .take(n.max(20))
+                    .map(|(ip, e)| ArpRow {
+                        ip: ip.to_string(),
+                        mac: mac_string(&e.mac),
+                        changes: e.changes,
+                        requests: e.requests,
+                        replies: e.replies,
+                    })
+                    .collect(),
+            },
+            reassembly: ReassemblyReport {
+                gaps: st.gaps,
+                missed_bytes: st.missed_bytes,
+                overlap_mismatch_bytes: st.overlap_mismatch_bytes,
+                depth_reached: st.depth_reached,
+                budget_denied: self.budget.denied,
+                states_created: st.states_created,
+            },
+        }
+    }
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn mac_string(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}

@@ -1,0 +1,247 @@
+//! Reassembly proof on real captures: re-segmenting every TCP payload (at every split point,
+//! into single bytes, and in shuffled orders with duplicates) must not change a single
+//! application record.
+
+use std::path::PathBuf;
+use wirescope_capture::CaptureReader;
+use wirescope_core::{Frame, LinkType, Timestamp};
+use wirescope_engine::{AppCtx, DnsEvent, Engine, EngineConfig, Sink};
+use wirescope_output::eve_app::{dns_object, http_object, ssh_object, tls_object};
+use wirescope_wire::Transport;
+
+fn corpus() -> PathBuf {
+    match std::env::var_os("WIRESCOPE_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+    }
+}
+
+/// Application records as JSON text, in order of emission.
+#[derive(Default)]
+struct Records(Vec<String>);
+
+impl Sink for Records {
+    fn dns(&mut self, _: &AppCtx<'_>, ev: &DnsEvent<'_, '_>) {
+        if let DnsEvent::Message { msg, .. } = ev {
+            self.0.push(format!("dns {}", dns_object(msg)));
+        }
+    }
+    fn http(&mut self, _: &AppCtx<'_>, tx: &wirescope_proto::http::Transaction) {
+        self.0.push(format!("http {}", http_object(tx)));
+    }
+    fn tls(&mut self, _: &AppCtx<'_>, s: &wirescope_proto::tls::TlsSession) {
+        self.0.push(format!("tls {}", tls_object(s)));
+    }
+    fn ssh(&mut self, _: &AppCtx<'_>, s: &wirescope_proto::ssh::SshSession) {
+        self.0.push(format!("ssh {}", ssh_object(s)));
+    }
+}
+
+#[derive(Clone)]
+struct Pkt {
+    ts: Timestamp,
+    data: Vec<u8>,
+}
+
+fn read(path: &str) -> Vec<Pkt> {
+    let p = corpus().join(path);
+    let mut r = CaptureReader::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut v = Vec::new();
+    while r.advance().unwrap_or(false) {
+        let f = r.current();
+        assert_eq!(f.link, LinkType::ETHERNET, "{path}: the test rewrites Ethernet frames");
+        v.push(Pkt {
+            ts: f.ts,
+            data: f.data.to_vec(),
+        });
+    }
+    v
+}
+
+fn run(pkts: &[Pkt]) -> Vec<String> {
+    let mut e = Engine::new(EngineConfig::default());
+    let mut rec = Records::default();
+    for p in pkts {
+        let f = Frame {
+            ts: p.ts,
+            wire_len: p.data.len() as u32,
+            link: LinkType::ETHERNET,
+            iface: 0,
+            data: &p.data,
+        };
+        e.process(&f, &mut rec);
+    }
+    e.finish(&mut rec);
+    // Flows end in slot order at the end of input; records of one flow keep their order.
+    rec.0.sort();
+    rec.0
+}
+
+/// Where the TCP payload of a plain Ethernet/IPv4/TCP frame lies, and its flow identity
+/// (addresses and ports, direction-sensitive).
+fn tcp_payload(p: &Pkt) -> Option<(usize, usize, [u8; 12])> {
+    let f = Frame {
+        ts: p.ts,
+        wire_len: p.data.len() as u32,
+        link: LinkType::ETHERNET,
+        iface: 0,
+        data: &p.data,
+    };
+    let d = wirescope_wire::decode_frame(&f);
+    if d.tunnel_depth > 0 || d.vlan.is_some() {
+        return None;
+    }
+    let Transport::Tcp(_) = d.transport else {
+        return None;
+    };
+    if d.payload.is_empty() || p.data.get(12..14) != Some(&[8, 0][..]) {
+        return None;
+    }
+    let off = d.payload.as_ptr() as usize - p.data.as_ptr() as usize;
+    let mut id = [0u8; 12];
+    id.copy_from_slice(&p.data[26..38]);
+    Some((off, d.payload.len(), id))
+}
+
+/// A copy of `p` carrying only payload bytes `a..b`.
+fn slice(p: &Pkt, off: usize, a: usize, b: usize) -> Pkt {
+    let mut data = p.data[..off].to_vec();
+    data.extend_from_slice(&p.data[off + a..off + b]);
+    let ihl = usize::from(data[14] & 0x0f) * 4;
+    let total = (ihl + (off - 14 - ihl) + (b - a)) as u16;
+    data[16..18].copy_from_slice(&total.to_be_bytes());
+    let t = 14 + ihl;
+    let seq = u32::from_be_bytes([data[t + 4], data[t + 5], data[t + 6], data[t + 7]]);
+    let seq = seq.wrapping_add(a as u32);
+    data[t + 4..t + 8].copy_from_slice(&seq.to_be_bytes());
+    // Only the last piece keeps FIN; earlier pieces keep PSH/ACK.
+    if b < p.data.len() - off {
+        data[t + 13] &= !0x01;
+    }
+    Pkt { ts: p.ts, data }
+}
+
+/// Splits every data segment at `k` (when it is longer than `k`).
+fn split_all_at(pkts: &[Pkt], k: usize) -> Vec<Pkt> {
+    let mut out = Vec::new();
+    for p in pkts {
+        match tcp_payload(p) {
+            Some((off, len, _)) if len > k => {
+                out.push(slice(p, off, 0, k));
+                out.push(slice(p, off, k, len));
+            }
+            _ => out.push(p.clone()),
+        }
+    }
+    out
+}
+
+fn one_byte_segments(pkts: &[Pkt]) -> Vec<Pkt> {
+    let mut out = Vec::new();
+    for p in pkts {
+        match tcp_payload(p) {
+            Some((off, len, _)) => (0..len).for_each(|i| out.push(slice(p, off, i, i + 1))),
+            None => out.push(p.clone()),
+        }
+    }
+    out
+}
+
+/// Splits data segments into pieces of random sizes, then shuffles each run of consecutive
+/// pieces of the same flow direction and duplicates some (retransmissions): reordering within
+/// a flight, as a network does it, before the peer's ACK of that flight.
+fn shuffled(pkts: &[Pkt], seed: u64) -> Vec<Pkt> {
+    let mut rng = seed | 1;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut out: Vec<Pkt> = Vec::new();
+    let mut run: Vec<Pkt> = Vec::new();
+    let mut run_id: Option<[u8; 12]> = None;
+    let flush = |run: &mut Vec<Pkt>, out: &mut Vec<Pkt>, next: &mut dyn FnMut() -> u64| {
+        for i in (1..run.len()).rev() {
+            let j = (next() % (i as u64 + 1)) as usize;
+            run.swap(i, j);
+        }
+        for p in run.drain(..) {
+            if next() % 5 == 0 {
+                out.push(p.clone());
+            }
+            out.push(p);
+        }
+    };
+    for p in pkts {
+        match tcp_payload(p) {
+            Some((off, len, id)) => {
+                if run_id != Some(id) {
+                    flush(&mut run, &mut out, &mut next);
+                    run_id = Some(id);
+                }
+                let mut a = 0;
+                while a < len {
+                    let b = (a + 1 + (next() % 700) as usize).min(len);
+                    run.push(slice(p, off, a, b));
+                    a = b;
+                }
+            }
+            None => {
+                flush(&mut run, &mut out, &mut next);
+                run_id = None;
+                out.push(p.clone());
+            }
+        }
+    }
+    flush(&mut run, &mut out, &mut next);
+    out
+}
+
+fn check(path: &str, want_kinds: &[&str]) {
+    let pkts = read(path);
+    let base = run(&pkts);
+    for k in want_kinds {
+        assert!(
+            base.iter().any(|r| r.starts_with(k)),
+            "{path}: no {k} record in {base:#?}"
+        );
+    }
+    let longest = pkts
+        .iter()
+        .filter_map(tcp_payload)
+        .map(|(_, l, _)| l)
+        .max()
+        .unwrap_or(0);
+    assert!(longest > 1, "{path}: no TCP payload to split");
+    for k in 1..longest {
+        let got = run(&split_all_at(&pkts, k));
+        assert_eq!(got, base, "{path}: split at {k}");
+    }
+    assert_eq!(run(&one_byte_segments(&pkts)), base, "{path}: 1-byte segments");
+    for seed in 1..=20 {
+        assert_eq!(run(&shuffled(&pkts, seed)), base, "{path}: shuffle seed {seed}");
+    }
+}
+
+#[test]
+fn http_is_unchanged_by_resegmentation() {
+    check(
+        "attacks/chrissanders-packets/http_google.pcapng",
+        &["http"],
+    );
+    check("attacks/chrissanders-packets/http_post.pcapng", &["http"]);
+}
+
+#[test]
+fn dns_over_tcp_is_unchanged_by_resegmentation() {
+    check("attacks/chrissanders-packets/dns_tcp.pcapng", &["dns"]);
+}
+
+#[test]
+fn tls_is_unchanged_by_resegmentation() {
+    check(
+        "robustness/PcapPlusPlus-tests/Tests/ExamplesTest/pcap_examples/tls2.pcap",
+        &["tls"],
+    );
+}
