@@ -287,7 +287,7 @@ pub enum RData<'a> {
         port: u16,
         target: Name<'a>,
     },
-    /// TXT: the whole RDATA, a sequence of <character-string>s (length octet + octets);
+    /// TXT: the whole RDATA, a sequence of `<character-string>`s (length octet + octets);
     /// checked to be well formed. Iterate with [`txt_strings`].
     Txt(&'a [u8]),
     /// OPT pseudo-record RDATA (EDNS options); see [`Message::edns`] and [`edns_options`].
@@ -298,7 +298,7 @@ pub enum RData<'a> {
     Malformed(&'a [u8]),
 }
 
-/// The <character-string>s of TXT RDATA (RFC 1035 §3.3.14), each without its length octet.
+/// The `<character-string>`s of TXT RDATA (RFC 1035 §3.3.14), each without its length octet.
 /// Stops at the first string that would run past the data.
 pub fn txt_strings(data: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
     let mut pos = 0usize;

@@ -8,9 +8,10 @@ pub const TCP_MAX_BUFFER: usize = 65535 + 2;
 /// boundaries.
 ///
 /// A message that lies entirely within one [`TcpFramer::feed`] call is handed out borrowed
-/// from that call's data; one that spans calls is collected in an internal buffer (at most
-/// [`TCP_MAX_BUFFER`] octets, allocated once and reused). A length prefix of 0 yields an
-/// empty message (which [`super::parse`] rejects as too short).
+/// from that call's data; one that spans calls is collected in an internal buffer, sized for
+/// the message at hand (at most [`TCP_MAX_BUFFER`] octets) and reused, so that a flow that
+/// only ever sees small messages holds a small buffer. A length prefix of 0 yields an empty
+/// message (which [`super::parse`] rejects as too short).
 #[derive(Debug, Default)]
 pub struct TcpFramer {
     /// Partial message: its length prefix (once complete) and body so far.
@@ -38,6 +39,8 @@ impl TcpFramer {
                 }
             }
             let want = 2 + prefix_len(&self.buf);
+            // Exact, so that the buffer never exceeds TCP_MAX_BUFFER.
+            self.buf.reserve_exact(want - self.buf.len());
             let take = (want - self.buf.len()).min(data.len());
             self.buf.extend_from_slice(data.get(..take).unwrap_or(&[]));
             data = data.get(take..).unwrap_or(&[]);
@@ -61,9 +64,13 @@ impl TcpFramer {
             }
         }
         if !data.is_empty() {
-            if self.buf.capacity() == 0 {
-                self.buf.reserve_exact(TCP_MAX_BUFFER);
-            }
+            // Fewer than one whole message: at most TCP_MAX_BUFFER - 1 octets.
+            let want = if data.len() >= 2 {
+                2 + prefix_len(data)
+            } else {
+                data.len()
+            };
+            self.buf.reserve_exact(want);
             self.buf.extend_from_slice(data);
         }
     }
@@ -80,6 +87,12 @@ impl TcpFramer {
     /// Octets held for an incomplete message.
     pub fn buffered(&self) -> usize {
         self.buf.len()
+    }
+
+    /// Bytes allocated for the internal buffer (for memory accounting; at most
+    /// [`TCP_MAX_BUFFER`]).
+    pub fn buffer_capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Forgets any partial message and the counters (keeps the buffer's allocation).

@@ -894,7 +894,17 @@ fn tcp_framing_buffers_partial_and_recovers_from_gaps() {
     let got = frame_all(&mut f, &[&big[..30000], &big[30000..]]);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].len(), 65535);
-    assert!(f.buffered() == 0);
+    assert_eq!(f.buffered(), 0);
+    assert_eq!(f.buffer_capacity(), TCP_MAX_BUFFER);
+    // Small messages split across calls keep a small buffer.
+    let mut f = TcpFramer::new();
+    let parts: Vec<&[u8]> = stream.chunks(3).collect();
+    assert_eq!(frame_all(&mut f, &parts), msgs);
+    assert!(
+        f.buffer_capacity() <= 2 + rich_response().len(),
+        "{}",
+        f.buffer_capacity()
+    );
 }
 
 #[test]
