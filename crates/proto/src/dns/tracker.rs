@@ -1,0 +1,141 @@
+//! Query/response pairing within one flow.
+
+use wirescope_core::Timestamp;
+
+use super::{Message, NameBuf, NameStyle};
+
+/// Default number of outstanding queries a [`Tracker`] keeps per flow.
+pub const DEFAULT_TRACKER_CAPACITY: usize = 16;
+
+/// A query waiting for its response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingQuery {
+    pub id: u16,
+    /// When the query was seen; a response's round-trip time is `resp_ts.since(q.ts)`.
+    pub ts: Timestamp,
+    /// The first question's name in the tracker's style (empty if the query had no
+    /// question or the name could not be decoded).
+    pub qname: NameBuf,
+    pub qtype: u16,
+    pub qclass: u16,
+    /// The query's header flags.
+    pub flags: u16,
+    /// Whether the query had a (decodable) first question.
+    pub has_question: bool,
+}
+
+/// Pairs queries with responses in one flow by transaction id and, when both carry one, the
+/// first question (name compared ASCII case-insensitively, and type).
+///
+/// Holds at most `capacity` pending queries ([`DEFAULT_TRACKER_CAPACITY`] by default) in a
+/// `Vec` that only grows up to the number actually outstanding (about 1 KiB each, for the
+/// [`NameBuf`]), and reuses it. When a query arrives while full, the oldest pending query is
+/// dropped and counted in [`Tracker::dropped`]. Retransmitted queries (same id and
+/// question) are kept as separate entries; a response answers the oldest match, so the
+/// round-trip time is measured from the first transmission.
+#[derive(Debug)]
+pub struct Tracker {
+    pending: Vec<PendingQuery>,
+    capacity: usize,
+    style: NameStyle,
+    dropped: u64,
+    unmatched: u64,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tracker {
+    /// [`DEFAULT_TRACKER_CAPACITY`], names in [`NameStyle::Escaped`].
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_TRACKER_CAPACITY, NameStyle::Escaped)
+    }
+
+    /// At most `capacity` (at least 1) pending queries, names written in `style`.
+    pub fn with_capacity(capacity: usize, style: NameStyle) -> Self {
+        Tracker {
+            pending: Vec::new(),
+            capacity: capacity.max(1),
+            style,
+            dropped: 0,
+            unmatched: 0,
+        }
+    }
+
+    /// Records a query (call for messages with QR = 0).
+    pub fn on_query(&mut self, m: &Message<'_>, ts: Timestamp) {
+        if self.pending.len() >= self.capacity {
+            self.pending.remove(0);
+            self.dropped += 1;
+        }
+        let mut q = PendingQuery {
+            id: m.header().id,
+            ts,
+            qname: NameBuf::with_style(self.style),
+            qtype: 0,
+            qclass: 0,
+            flags: m.header().flags,
+            has_question: false,
+        };
+        if let Some(first) = m.first_question() {
+            q.qtype = first.qtype;
+            q.qclass = first.qclass;
+            q.has_question = first.name.write_to(&mut q.qname).is_ok();
+        }
+        self.pending.push(q);
+    }
+
+    /// Finds and removes the query a response (QR = 1) answers; `None` (and counted in
+    /// [`Tracker::unmatched`]) if there is none.
+    pub fn on_response(&mut self, m: &Message<'_>, _ts: Timestamp) -> Option<PendingQuery> {
+        let id = m.header().id;
+        let mut name = NameBuf::with_style(self.style);
+        let question = m
+            .first_question()
+            .filter(|q| q.name.write_to(&mut name).is_ok());
+        let idx = self.pending.iter().position(|p| {
+            p.id == id
+                && match (&question, p.has_question) {
+                    (Some(q), true) => {
+                        q.qtype == p.qtype
+                            && p.qname.as_bytes().eq_ignore_ascii_case(name.as_bytes())
+                    }
+                    _ => true,
+                }
+        });
+        match idx {
+            Some(i) => Some(self.pending.remove(i)),
+            None => {
+                self.unmatched += 1;
+                None
+            }
+        }
+    }
+
+    /// Hands out every unanswered query, oldest first, and forgets them (for the end of the
+    /// flow).
+    pub fn drain(&mut self, out: &mut dyn FnMut(&PendingQuery)) {
+        for q in &self.pending {
+            out(q);
+        }
+        self.pending.clear();
+    }
+
+    /// Queries currently waiting.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Queries dropped because the tracker was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Responses that matched no pending query.
+    pub fn unmatched(&self) -> u64 {
+        self.unmatched
+    }
+}
