@@ -842,7 +842,7 @@ impl HttpParser {
                     s.head
                         .extend_from_slice(win.get(copied..pos).unwrap_or(&[]));
                     copied = pos;
-                    let line = s.head.get(..s.head.len() - 1).unwrap_or(&[]);
+                    let line = s.head.get(..s.head.len().saturating_sub(1)).unwrap_or(&[]);
                     start_line_ok(request, strict, head::strip_cr(line))
                 };
                 if !ok {

@@ -826,3 +826,76 @@ fn transactions_are_pooled() {
     assert!(p.pool[0].uri.capacity() >= 2 && p.pool[0].uri.is_empty());
     assert!(p.sides.iter().all(|s| s.head.is_empty()));
 }
+
+/// A warmed-up parser reuses its buffers: the same heap blocks before and after another
+/// round of traffic (split heads, folded header, chunked bodies, pipelining).
+#[test]
+fn warmed_up_parser_does_not_reallocate() {
+    let mut p = HttpParser::new(HttpConfig::default());
+    let round = |p: &mut HttpParser| {
+        let mut n = 0;
+        p.feed(
+            C,
+            T0,
+            b"GET /a HTTP/1.1\r\nHost: h\r\nX-F: a\r\n b\r\nUser-Ag",
+            &mut |_| n += 1,
+        );
+        p.feed(
+            C,
+            T0,
+            b"ent: ua\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nxy",
+            &mut |_| n += 1,
+        );
+        p.feed(S, T0, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\n\r\nHTTP/1.1 20", &mut |_| n += 1);
+        p.feed(S, T0, b"4 No Content\r\n\r\n", &mut |_| n += 1);
+        assert_eq!(n, 2);
+    };
+    round(&mut p);
+    round(&mut p);
+    let snapshot = |p: &HttpParser| {
+        let mut v: Vec<(usize, usize)> = p
+            .sides
+            .iter()
+            .map(|s| (s.head.as_ptr() as usize, s.head.capacity()))
+            .collect();
+        v.push((p.fold.as_ptr() as usize, p.fold.capacity()));
+        v.push((p.queue.capacity(), p.ready.capacity()));
+        // The pooled transactions may come back in another order.
+        let mut pooled: Vec<Vec<(usize, usize)>> = p
+            .pool
+            .iter()
+            .map(|t| {
+                [&t.method, &t.uri, &t.host, &t.user_agent, &t.status_msg]
+                    .iter()
+                    .map(|f| (f.as_ptr() as usize, f.capacity()))
+                    .collect()
+            })
+            .collect();
+        pooled.sort();
+        v.extend(pooled.concat());
+        v
+    };
+    let before = snapshot(&p);
+    assert!(p.sides[0].head.capacity() > 0 && p.fold.capacity() > 0 && p.pool.len() == 2);
+    for _ in 0..3 {
+        round(&mut p);
+    }
+    let after = snapshot(&p);
+    assert_eq!(after, before);
+}
+
+#[test]
+fn bad_header_lines_are_counted_and_ignored() {
+    let (t, a) = run(&[
+        (C, b"GET / HTTP/1.1\r\nHost : spaced\r\nno colon here\r\n folded onto the bad line\r\n: empty name\r\nHost: good\r\nHost: second\r\n\r\n"),
+        (S, b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n"),
+    ]);
+    assert_eq!(a.bad_header_line, 4);
+    assert_eq!(s(&t[0].host), "good", "first valid Host is kept");
+    // "Content-Length : 5" is not a field: the body runs to the end of the connection.
+    assert_eq!(
+        (t[0].response_content_length, t[0].response_body_len),
+        (None, 0)
+    );
+    assert!(t[0].response_complete);
+}
