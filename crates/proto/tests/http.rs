@@ -2,7 +2,7 @@
 //! arbitrary bytes; generated conversations give the expected transactions whatever the
 //! chunking and interleaving).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,12 +48,12 @@ struct DirStream {
 }
 
 struct Conn {
-    client: Endpoint,
+    client: Option<Endpoint>,
     streams: [DirStream; 2],
     parser: HttpParser,
     txs: Vec<Transaction>,
-    /// Every byte fed, per direction, for the re-chunking check.
-    bytes: [Vec<u8>; 2],
+    /// The feeds in order, for the re-chunking check.
+    feeds: Vec<(Dir, Vec<u8>)>,
     gaps: u64,
 }
 
@@ -62,7 +62,7 @@ impl Conn {
         let txs = &mut self.txs;
         self.parser
             .feed(dir, ts, data, &mut |t| txs.push(t.clone()));
-        self.bytes[dir.index()].extend_from_slice(data);
+        self.feeds.push((dir, data.to_vec()));
     }
 
     /// A segment of `dir` at relative offset `rel` (captured bytes `data`, `missing` more
@@ -125,8 +125,9 @@ impl Conn {
     }
 }
 
-/// Runs the parser over every TCP connection of `path` whose key is in `keep`.
-fn parse_capture(path: &Path, keep: &HashSet<ConnKey>) -> Vec<Conn> {
+/// Runs the parser over every TCP connection of `path` that is in `keep`, which gives the
+/// client side of each (from tshark: the sender of requests, the receiver of responses).
+fn parse_capture(path: &Path, keep: &HashMap<ConnKey, Endpoint>) -> Vec<Conn> {
     let mut r = CaptureReader::open(path).expect("open capture");
     let mut conns: HashMap<ConnKey, usize> = HashMap::new();
     let mut list: Vec<Conn> = Vec::new();
@@ -139,31 +140,26 @@ fn parse_capture(path: &Path, keep: &HashSet<ConnKey>) -> Vec<Conn> {
         let src = (ip.src, tcp.src_port);
         let dst = (ip.dst, tcp.dst_port);
         let key = conn_key(src, dst);
-        if !keep.contains(&key) {
-            continue;
-        }
         let syn = tcp.flags & tcp_flags::SYN != 0;
+        let Some(&client) = keep.get(&key) else {
+            continue;
+        };
         let idx = *conns.entry(key).or_insert_with(|| {
-            // The SYN sender is the client; without a handshake, the higher port.
-            let client = if syn && tcp.flags & tcp_flags::ACK == 0 {
-                src
-            } else if syn || src.1 < dst.1 {
-                dst
-            } else {
-                src
-            };
             list.push(Conn {
-                client,
+                client: Some(client),
                 streams: Default::default(),
                 parser: HttpParser::new(HttpConfig::default()),
                 txs: Vec::new(),
-                bytes: Default::default(),
+                feeds: Vec::new(),
                 gaps: 0,
             });
             list.len() - 1
         });
         let conn = &mut list[idx];
-        let dir = if src == conn.client {
+        let Some(client) = conn.client else {
+            continue;
+        };
+        let dir = if src == client {
             Dir::ToServer
         } else {
             Dir::ToClient
@@ -213,14 +209,26 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     s.split(AGG).next().and_then(|x| x.parse().ok())
 }
 
+/// One frame in tshark's output.
+struct Row {
+    key: ConnKey,
+    src: Endpoint,
+    dst: Endpoint,
+    /// Per extra field, or per message (see [`tshark`]).
+    values: Vec<Vec<String>>,
+}
+
 /// Runs tshark with `filter`, fields addresses and ports, then `extra`. Returns per frame
 /// the connection key and, per extra field, its values (several when a frame holds several
 /// messages or a field repeats).
-fn tshark_fields(path: &Path, filter: &str, extra: &[&str]) -> Vec<(ConnKey, Vec<Vec<String>>)> {
+fn tshark_fields(path: &Path, filter: &str, extra: &[&str]) -> Vec<Row> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-r")
         .arg(path)
-        .args(["-Y", filter, "-T", "fields", "-E", "separator=/t"])
+        .arg("-Y")
+        // A retransmitted segment is dissected again by tshark; the collector drops it.
+        .arg(format!("({filter}) && !tcp.analysis.retransmission"))
+        .args(["-T", "fields", "-E", "separator=/t"])
         .arg(format!("-Eaggregator={AGG}"));
     for f in [
         "ip.src",
@@ -266,17 +274,23 @@ fn tshark_fields(path: &Path, filter: &str, extra: &[&str]) -> Vec<(ConnKey, Vec
                     .collect()
             })
             .collect();
-        rows.push((key, per_field));
+        rows.push(Row {
+            key,
+            src: (src_ip, sp),
+            dst: (dst_ip, dp),
+            values: per_field,
+        });
     }
     rows
 }
 
 /// Like [`tshark_fields`] for fields that occur once per message: one Vec of values per
 /// message (several messages in one frame give several).
-fn tshark(path: &Path, filter: &str, extra: &[&str]) -> Vec<(ConnKey, Vec<Vec<String>>)> {
+fn tshark(path: &Path, filter: &str, extra: &[&str]) -> Vec<Row> {
     tshark_fields(path, filter, extra)
         .into_iter()
-        .map(|(key, per_field)| {
+        .map(|mut row| {
+            let per_field = std::mem::take(&mut row.values);
             let n = per_field.iter().map(Vec::len).max().unwrap_or(0);
             let occurrences = (0..n)
                 .map(|k| {
@@ -286,7 +300,8 @@ fn tshark(path: &Path, filter: &str, extra: &[&str]) -> Vec<(ConnKey, Vec<Vec<St
                         .collect()
                 })
                 .collect();
-            (key, occurrences)
+            row.values = occurrences;
+            row
         })
         .collect()
 }
@@ -311,6 +326,8 @@ struct Compared {
     /// (method, host, uri): positive = only tshark, negative = only ours.
     requests: Multiset<(String, String, String)>,
     statuses: Multiset<u16>,
+    /// Our status codes of responses that were cut or whose connection had holes.
+    cut_statuses: Multiset<u16>,
     /// Our requests that were cut (`request_complete == false`) or whose connection had
     /// holes (a body hole is counted as body, the request is then complete).
     cut: Multiset<(String, String, String)>,
@@ -334,16 +351,22 @@ fn compare(rel: &str) -> Compared {
         &["http.request.method", "http.host", "http.request.uri"],
     );
     let resps = tshark(&path, "http.response", &["http.response.code"]);
-    let keep: HashSet<ConnKey> = reqs.iter().chain(resps.iter()).map(|r| r.0).collect();
+    let mut keep: HashMap<ConnKey, Endpoint> = HashMap::new();
+    for r in &reqs {
+        keep.insert(r.key, r.src);
+    }
+    for r in &resps {
+        keep.entry(r.key).or_insert(r.dst);
+    }
     let conns = parse_capture(&path, &keep);
     let t_req: Vec<(String, String, String)> = reqs
         .iter()
-        .flat_map(|(_, occ)| occ.iter())
+        .flat_map(|r| r.values.iter())
         .map(|o| (o[0].clone(), o[1].clone(), o[2].clone()))
         .collect();
     let t_status: Vec<u16> = resps
         .iter()
-        .flat_map(|(_, occ)| occ.iter())
+        .flat_map(|r| r.values.iter())
         .filter_map(|o| o[0].parse().ok())
         .collect();
     let txs = conns.iter().flat_map(|c| c.txs.iter());
@@ -352,12 +375,17 @@ fn compare(rel: &str) -> Compared {
         .filter(|t| !t.method.is_empty())
         .map(|t| (text(&t.method), text(&t.host), text(&t.uri)))
         .collect();
-    let o_status: Vec<u16> = txs
-        .flat_map(|t| {
-            // A 101 is both the info and the final code: count it once.
-            let info = t.info_code.filter(|&c| Some(c) != t.status);
-            info.into_iter().chain(t.status)
-        })
+    // A 101 is both the info and the final code: count it once.
+    let codes = |t: &Transaction| {
+        let info = t.info_code.filter(|&c| Some(c) != t.status);
+        info.into_iter().chain(t.status)
+    };
+    let o_status: Vec<u16> = txs.flat_map(codes).collect();
+    let o_cut_status: Vec<u16> = conns
+        .iter()
+        .flat_map(|c| c.txs.iter().map(move |t| (c.gaps, t)))
+        .filter(|(gaps, t)| !t.response_complete || *gaps > 0)
+        .flat_map(|(_, t)| codes(t))
         .collect();
     let o_cut: Vec<(String, String, String)> = conns
         .iter()
@@ -375,13 +403,18 @@ fn compare(rel: &str) -> Compared {
     );
     let t_users: Vec<String> = extra
         .iter()
-        .flat_map(|(_, f)| f[0].iter())
+        .flat_map(|r| r.values[0].iter())
         .map(|v| v.split(':').next().unwrap_or("").to_string())
         .collect();
     let t_chunked: Vec<u64> = extra
         .iter()
-        .filter(|(_, f)| !f[1].is_empty())
-        .map(|(_, f)| f[1].iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+        .filter(|r| !r.values[1].is_empty())
+        .map(|r| {
+            r.values[1]
+                .iter()
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum()
+        })
         .collect();
     let all = conns.iter().flat_map(|c| c.txs.iter());
     let o_users: Vec<String> = all
@@ -400,6 +433,7 @@ fn compare(rel: &str) -> Compared {
         usernames: diff(&t_users, &o_users),
         chunked_missing,
         cut: diff(&o_cut, &[]),
+        cut_statuses: diff(&o_cut_status, &[]),
         requests: diff(&t_req, &o_req),
         statuses: diff(&t_status, &o_status),
         n_requests: t_req.len(),
@@ -435,7 +469,10 @@ fn check_consistency(c: &Compared) {
             "{depths:?}"
         );
         assert_eq!(conn.parser.buffered_bytes(), 0);
-        if conn.gaps > 0 || conn.parser.is_tunnel() {
+        // Reordering changes which requests overflow the queue, and a hole changes the
+        // bytes: such connections are not re-fed.
+        if conn.gaps > 0 || conn.parser.is_tunnel() || conn.parser.anomalies().pending_overflow > 0
+        {
             continue;
         }
         let strip = |v: &[Transaction]| -> Vec<Transaction> {
@@ -447,16 +484,18 @@ fn check_consistency(c: &Compared) {
             v
         };
         let want = strip(&conn.txs);
-        for chunk in [1usize, 7, 1460, usize::MAX] {
-            let mut p = HttpParser::new(HttpConfig::default());
-            let mut got = Vec::new();
-            for dir in [Dir::ToServer, Dir::ToClient] {
-                for piece in conn.bytes[dir.index()].chunks(chunk.min(1 << 30)) {
-                    p.feed(dir, Timestamp(0), piece, &mut |t| got.push(t.clone()));
-                }
-            }
-            p.finish(Timestamp(0), &mut |t| got.push(t.clone()));
-            assert_eq!(strip(&got), want, "chunks of {chunk}");
+        // Other chunkings and interleavings that keep each server byte after the client
+        // bytes fed before it (causality; the capture may also begin with a response).
+        // When the capture begins with a response, only the chunking changes.
+        let starts_with_request = conn.feeds.first().is_some_and(|f| f.0 == Dir::ToServer);
+        for (seed, max_chunk) in [(1u64, 1usize), (2, 7), (3, 1460), (4, 100_000)] {
+            let feeds = if starts_with_request {
+                interleave(&conn.feeds, seed, max_chunk)
+            } else {
+                rechunk(&conn.feeds, seed, max_chunk)
+            };
+            let (got, _) = run_feeds(&feeds);
+            assert_eq!(strip(&got), want, "chunks up to {max_chunk}");
         }
     }
 }
@@ -464,21 +503,34 @@ fn check_consistency(c: &Compared) {
 /// One capture compared with tshark, and the differences we explain.
 struct Case {
     file: &'static str,
-    /// tshark only reports a request once its head and body are reassembled; we also report
-    /// requests cut by holes or by the end of the capture. When set, extra requests of ours
-    /// are accepted if they are cut ones (see `Compared::cut`), and only those.
-    cut_requests: bool,
-    /// Status codes only we report (tshark minus ours, so negative), with the reason.
-    extra_statuses: &'static [(u16, i64)],
+    /// tshark reports a message only once its head and body are reassembled; we also report
+    /// messages cut by holes or by the end of the capture. When set, extra requests and
+    /// status codes of ours are accepted if they are cut ones (see `Compared::cut`), and
+    /// only those.
+    cut: bool,
+    /// Other explained differences, tshark minus ours.
+    requests: &'static [((&'static str, &'static str, &'static str), i64)],
+    statuses: &'static [(u16, i64)],
     why: &'static str,
 }
 
 const fn exact(file: &'static str) -> Case {
     Case {
         file,
-        cut_requests: false,
-        extra_statuses: &[],
+        cut: false,
+        requests: &[],
+        statuses: &[],
         why: "",
+    }
+}
+
+const fn cut(file: &'static str, why: &'static str) -> Case {
+    Case {
+        file,
+        cut: true,
+        requests: &[],
+        statuses: &[],
+        why,
     }
 }
 
@@ -489,8 +541,9 @@ const CAPTURES: &[Case] = &[
     exact("attacks/chrissanders-packets/http_dvwa_sqlinjection_passwords.pcapng"),
     Case {
         file: "attacks/chrissanders-packets/http_espn.pcapng",
-        cut_requests: false,
-        extra_statuses: &[(200, -1)],
+        cut: false,
+        requests: &[],
+        statuses: &[(200, -1)],
         why: "tcp.stream 3, frame 893: a segment of the 5328-byte body of \
               /photo/2010/0405/trv_detroit_134.jpg was not captured; tshark never completes \
               the reassembly and reports no response, we count the hole as body (gap)",
@@ -502,64 +555,130 @@ const CAPTURES: &[Case] = &[
     exact("attacks/chrissanders-packets/sessionhijacking.pcapng"),
     exact("attacks/chrissanders-packets/cryptowall4_c2.pcapng"),
     exact("attacks/markfvl-Pcaphunt/test/cs-httpServerCredentials.pcap"),
+    exact("attacks/markfvl-Pcaphunt/test/na-url_redirection.pcapng"),
     exact("robustness/arkime-tests/tests/pcap/http-100-continue.pcap"),
     exact("robustness/arkime-tests/tests/pcap/http-basicauth.pcap"),
     exact("robustness/arkime-tests/tests/pcap/http-500-head.pcap"),
+    exact("robustness/arkime-tests/tests/pcap/http-content-gzip.pcap"),
     exact("robustness/arkime-tests/tests/pcap/websocket.pcap"),
+    exact("robustness/arkime-tests/tests/pcap/v6-http.pcap"),
+    exact("robustness/arkime-tests/tests/pcap/wireshark-retrans.pcap"),
     exact("robustness/scapy-test-pcaps/test/pcaps/http_chunk.pcap.gz"),
     exact("robustness/scapy-test-pcaps/test/pcaps/http_head.pcapng.gz"),
+    exact("robustness/scapy-test-pcaps/test/pcaps/http_content_length.pcap"),
     exact("robustness/nDPI-tests/tests/cfgs/default/pcap/webdav.pcap"),
     exact("robustness/nDPI-tests/tests/cfgs/default/pcap/http_connect.pcap"),
+    exact("robustness/nDPI-tests/tests/cfgs/default/pcap/http-lines-split.pcap"),
+    exact("robustness/nDPI-tests/tests/cfgs/default/pcap/http_starting_with_reply.pcapng"),
+    exact("robustness/nDPI-tests/tests/cfgs/default/pcap/http_ua_splitted_in_two_pkts.pcapng"),
+    exact("robustness/PcapPlusPlus-tests/Tests/ExamplesTest/pcap_examples/http-packets.pcap"),
     Case {
-        file: "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/4KHttpRequests.pcap",
-        cut_requests: true,
-        extra_statuses: &[],
-        why: "a filtered capture holding request segments only: POST bodies and the second \
-              segments of long heads are missing, so tshark reports only the requests it \
-              could reassemble whole",
+        file: "robustness/nDPI-tests/tests/cfgs/default/pcap/http-manipulated.pcap",
+        cut: true,
+        requests: &[
+            (("GET", "www.lan:8080", ""), 1),
+            (
+                (
+                    "GET",
+                    "www.lan:8080",
+                    "/aaaaaaaaaaaaaaaaaaaaaaaa_very_long_uri",
+                ),
+                -1,
+            ),
+        ],
+        statuses: &[],
+        why: "frame 14 is `GET` + 18 spaces + `/aaaa..._very_long_uri HTTP/1.1`: tshark ends \
+              the method at the first space and the (empty) URI at the second, we take runs \
+              of whitespace as one separator; the rick.gif response is cut by the capture end",
     },
+    Case {
+        file: "robustness/nDPI-tests/tests/cfgs/default/pcap/WebattackRCE.pcap",
+        cut: false,
+        requests: &[
+            (("GET", "127.0.0.1", "/cgi-bin/handler/netsonar;cat"), 1),
+            (
+                (
+                    "GET",
+                    "127.0.0.1",
+                    "/cgi-bin/handler/netsonar;cat /etc/passwd|?data=Download",
+                ),
+                -1,
+            ),
+        ],
+        statuses: &[],
+        why: "a request target holding a space: tshark cuts the URI at it, we keep everything \
+              up to the final HTTP/ word (what a tolerant server does)",
+    },
+    cut(
+        "robustness/nDPI-tests/tests/cfgs/default/pcap/exe_download.pcap",
+        "the 679008-byte response body is cut by the end of the capture",
+    ),
+    cut(
+        "robustness/nDPI-tests/tests/cfgs/default/pcap/windowsupdate_over_http.pcap",
+        "the 206 response body is cut by the end of the capture",
+    ),
+    cut(
+        "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/4KHttpRequests.pcap",
+        "a filtered capture holding request segments only: POST bodies and the second \
+         segments of long heads are missing, so tshark reports only the requests it could \
+         reassemble whole",
+    ),
+    cut(
+        "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/650HttpResponses.pcap",
+        "a filtered capture holding response segments only, with holes: tshark reports only \
+         the responses it could reassemble whole",
+    ),
 ];
 
 #[test]
 fn captures_agree_with_tshark() {
     let mut failures = Vec::new();
-    let (mut users, mut chunked) = (0, 0);
+    let (mut users, mut chunked, mut requests_seen) = (0, 0, 0);
     for case in CAPTURES {
         let rel = case.file;
         let c = compare(rel);
-        assert!(c.n_requests > 0, "{rel}: tshark saw no request");
+        requests_seen += c.n_requests;
         let mut requests = c.requests.clone();
-        if case.cut_requests {
-            // Extra requests of ours are fine when they are cut ones.
-            requests.retain(|k, v| *v > 0 || c.cut.get(k).copied().unwrap_or(0) < -*v);
+        let mut statuses = c.statuses.clone();
+        for ((m, h, u), n) in case.requests {
+            let k = (m.to_string(), h.to_string(), u.to_string());
+            *requests.entry(k).or_default() -= n;
         }
-        let want_status: Multiset<u16> = case.extra_statuses.iter().copied().collect();
-        assert!(
-            c.usernames.is_empty(),
-            "{rel}: user names differ {:?}",
-            c.usernames
-        );
-        assert!(
-            c.chunked_missing.is_empty(),
-            "{rel}: chunked bodies {:?}",
-            c.chunked_missing
-        );
-        if !requests.is_empty() || c.statuses != want_status {
+        for (s, n) in case.statuses {
+            *statuses.entry(*s).or_default() -= n;
+        }
+        if case.cut {
+            // Extra messages of ours are fine when they are cut ones.
+            requests.retain(|k, v| *v > 0 || c.cut.get(k).copied().unwrap_or(0) < -*v);
+            statuses.retain(|k, v| *v > 0 || c.cut_statuses.get(k).copied().unwrap_or(0) < -*v);
+        }
+        requests.retain(|_, v| *v != 0);
+        statuses.retain(|_, v| *v != 0);
+        if !requests.is_empty() || !statuses.is_empty() {
             failures.push(format!(
-                "{rel}: {} requests, {} responses (tshark); unexplained request diff {:?}; \
-                 status diff {:?} (explained: {:?}, {})",
-                c.n_requests, c.n_responses, requests, c.statuses, want_status, case.why
+                "{rel}: {} requests, {} responses (tshark); unexplained differences (tshark \
+                 minus ours): requests {requests:?}, statuses {statuses:?}; explained: {}",
+                c.n_requests, c.n_responses, case.why
+            ));
+        }
+        if !c.usernames.is_empty() {
+            failures.push(format!("{rel}: user names differ {:?}", c.usernames));
+        }
+        if !c.chunked_missing.is_empty() {
+            failures.push(format!(
+                "{rel}: chunked body lengths {:?}",
+                c.chunked_missing
             ));
         }
         users += c.n_users;
         chunked += c.n_chunked;
         check_consistency(&c);
     }
-    assert!(
-        users >= 5 && chunked >= 2,
-        "{users} user names, {chunked} chunked bodies"
-    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        users >= 5 && chunked >= 50 && requests_seen >= 1000,
+        "{users} user names, {chunked} chunked bodies, {requests_seen} requests"
+    );
 }
 
 /// Values that tshark does not give directly: tunnels, interim responses, HEAD.
@@ -1022,8 +1141,35 @@ fn interleave(segs: &[(Dir, Vec<u8>)], seed: u64, max_chunk: usize) -> Vec<(Dir,
     out
 }
 
+/// The same feeds in the same order, cut into random chunks (1..=max_chunk), consecutive
+/// feeds of one direction merged first.
+fn rechunk(feeds: &[(Dir, Vec<u8>)], seed: u64, max_chunk: usize) -> Vec<(Dir, Vec<u8>)> {
+    let mut st = seed | 1;
+    let mut runs: Vec<(Dir, Vec<u8>)> = Vec::new();
+    for (d, b) in feeds {
+        match runs.last_mut() {
+            Some((ld, lb)) if ld == d => lb.extend_from_slice(b),
+            _ => runs.push((*d, b.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    for (d, b) in runs {
+        let mut rest = &b[..];
+        while !rest.is_empty() {
+            let n = (1 + lcg(&mut st) % max_chunk).min(rest.len());
+            out.push((d, rest[..n].to_vec()));
+            rest = &rest[n..];
+        }
+    }
+    out
+}
+
 fn run_feeds(feeds: &[(Dir, Vec<u8>)]) -> (Vec<Transaction>, bool) {
-    let mut p = HttpParser::new(HttpConfig::default());
+    // Client bytes fed early may queue many requests: no overflow here.
+    let mut p = HttpParser::new(HttpConfig {
+        max_pending: 4096,
+        ..HttpConfig::default()
+    });
     let mut got = Vec::new();
     for (d, b) in feeds {
         p.feed(*d, Timestamp(1), b, &mut |t| got.push(t.clone()));

@@ -61,7 +61,12 @@
 //! - HTTP/2 (including h2c prior knowledge) and anything after an upgrade or CONNECT;
 //! - multipart bodies, MIME type sniffing, files, cookies, proxied-header lists;
 //! - a request lost in a gap cannot be paired, so later responses may pair with the wrong
-//!   requests (as in Zeek).
+//!   requests (as in Zeek); likewise a response fed before its request (reordered capture)
+//!   becomes a response-only transaction and the request waits for the next response;
+//! - which request a full queue pushes out depends on how far the client runs ahead of the
+//!   server, so `max_pending` is the one place where feeding order changes the output;
+//! - the password of Basic credentials, other authorization schemes, and every header not
+//!   listed in [`Transaction`].
 
 mod head;
 #[cfg(test)]
