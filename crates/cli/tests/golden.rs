@@ -60,11 +60,16 @@ fn outputs(pcap: &Path, extra: &[&str]) -> Vec<(String, String)> {
             "eve.json".to_string(),
             std::fs::read_to_string(&eve).unwrap_or_default(),
         ),
-        (
-            "conn.log".to_string(),
-            std::fs::read_to_string(zeek.join("conn.log")).unwrap_or_default(),
-        ),
     ];
+    // conn.log and every application log written (dns, http, ssl, ssh, dhcp), by name.
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(&zeek)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    logs.sort();
+    for p in logs {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        files.push((name, std::fs::read_to_string(&p).unwrap_or_default()));
+    }
     files.retain(|(_, c)| !c.is_empty());
     let _ = std::fs::remove_dir_all(&tmp);
     files

@@ -169,9 +169,9 @@ impl TopNames {
 
 enum Parser {
     None,
-    Http(HttpParser),
+    Http(Box<HttpParser>),
     Tls(Box<TlsParser>),
-    Ssh(SshParser),
+    Ssh(Box<SshParser>),
     DnsTcp([dns::TcpFramer; 2]),
 }
 
@@ -239,6 +239,8 @@ impl FlowApp {
 pub(crate) struct AppLayer {
     pub cfg: AppConfig,
     states: Vec<Option<Box<FlowApp>>>,
+    // Boxed so that states move between the table and the pool as pointers.
+    #[allow(clippy::vec_box)]
     pool: Vec<Box<FlowApp>>,
     budget: Budget,
     dhcp: dhcp::TxTable,
@@ -262,7 +264,8 @@ fn proto_index(p: AppProto) -> usize {
 }
 
 /// Names of the `AppStats::flows` entries.
-pub(crate) const PROTO_NAMES: [&str; 7] = ["unknown", "http", "tls", "dns", "ssh", "dhcp", "failed"];
+pub(crate) const PROTO_NAMES: [&str; 7] =
+    ["unknown", "http", "tls", "dns", "ssh", "dhcp", "failed"];
 
 impl AppLayer {
     pub fn new(cfg: AppConfig) -> AppLayer {
@@ -778,7 +781,7 @@ impl TcpApp<'_, '_> {
                 h.reset();
                 Parser::Http(h)
             }
-            (AppProto::Http, _) => Parser::Http(HttpParser::new(HttpConfig::default())),
+            (AppProto::Http, _) => Parser::Http(Box::new(HttpParser::new(HttpConfig::default()))),
             (AppProto::Tls, Parser::Tls(mut t)) => {
                 t.reset();
                 Parser::Tls(t)
@@ -788,7 +791,7 @@ impl TcpApp<'_, '_> {
                 s.reset();
                 Parser::Ssh(s)
             }
-            (AppProto::Ssh, _) => Parser::Ssh(SshParser::new()),
+            (AppProto::Ssh, _) => Parser::Ssh(Box::new(SshParser::new())),
             (_, Parser::DnsTcp(mut f)) => {
                 for x in &mut f {
                     x.reset();
@@ -859,7 +862,7 @@ impl TcpApp<'_, '_> {
 
     /// Whether nothing more can be learned from this flow's bytes.
     fn finished(&self) -> bool {
-        match self.parser {
+        match &*self.parser {
             Parser::Tls(_) | Parser::Ssh(_) => *self.logged,
             Parser::Http(p) => p.is_tunnel(),
             _ => *self.proto == AppProto::Failed,
@@ -879,17 +882,18 @@ impl TcpApp<'_, '_> {
                     http_tx(stats, names, ctx, tx, sink)
                 });
             }
-            Parser::Tls(p) => {
+            Parser::Tls(p)
                 if !*self.logged
-                    && (p.session().client_hello.is_some() || p.session().server_hello.is_some())
-                {
-                    *self.logged = true;
-                    tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
-                }
+                    && (p.session().client_hello.is_some()
+                        || p.session().server_hello.is_some()) =>
+            {
+                *self.logged = true;
+                tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
             }
             Parser::Ssh(p) => {
                 let s = p.session();
-                if !*self.logged && !(s.client.banner.is_empty() && s.server.banner.is_empty()) {
+                let seen = !s.client.banner.is_empty() || !s.server.banner.is_empty();
+                if !*self.logged && seen {
                     *self.logged = true;
                     self.stats.ssh_sessions += 1;
                     self.sink.ssh(self.ctx, s);
@@ -910,9 +914,10 @@ fn http_tx(
     stats.http_transactions += 1;
     if !tx.method.is_empty() {
         let m = String::from_utf8_lossy(&tx.method);
+        let full = stats.http_methods.len() >= 64;
         match stats.http_methods.get_mut(m.as_ref()) {
             Some(n) => *n += 1,
-            None if stats.http_methods.len() < 64 => {
+            None if !full => {
                 stats.http_methods.insert(m.into_owned(), 1);
             }
             None => {}
@@ -949,7 +954,6 @@ fn tls_session(
     }
     sink.tls(ctx, s);
 }
-
 
 impl AppLayer {
     /// The application part of the report, with `n` rows in top lists.

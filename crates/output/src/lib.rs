@@ -7,9 +7,9 @@
 
 pub mod eve;
 pub mod eve_app;
-pub mod zeek_app;
 pub mod terminal;
 pub mod zeek;
+pub mod zeek_app;
 
 use wirescope_core::IpProto;
 use wirescope_flow::community_id::community_id;

@@ -329,7 +329,10 @@ impl ZeekAppLogs {
                 let first = m.questions().next();
                 let name = first.as_ref().and_then(|f| {
                     let mut b = dns::NameBuf::new();
-                    f.name.write_to(&mut b).ok().map(|()| b.as_str().to_string())
+                    f.name
+                        .write_to(&mut b)
+                        .ok()
+                        .map(|()| b.as_str().to_string())
                 });
                 (
                     m.header().id,
@@ -349,13 +352,21 @@ impl ZeekAppLogs {
         });
         row.push(qname.map_or(Z::Unset, Z::Str));
         let qclass = qclass & 0x7fff;
-        row.push(if has_q { Z::Count(u64::from(qclass)) } else { Z::Unset });
+        row.push(if has_q {
+            Z::Count(u64::from(qclass))
+        } else {
+            Z::Unset
+        });
         row.push(if has_q {
             dns::class_name(qclass).map_or(Z::Unset, |s| Z::Str(s.into()))
         } else {
             Z::Unset
         });
-        row.push(if has_q { Z::Count(u64::from(qtype)) } else { Z::Unset });
+        row.push(if has_q {
+            Z::Count(u64::from(qtype))
+        } else {
+            Z::Unset
+        });
         row.push(if has_q {
             Z::Str(crate::eve_app::rrtype(qtype))
         } else {
@@ -404,7 +415,13 @@ impl ZeekAppLogs {
                 let rd = q.is_some_and(|q| q.flags & 0x0100 != 0);
                 row.extend([Z::Unset, Z::Unset, Z::Bool(false), Z::Bool(false)]);
                 row.push(Z::Bool(rd));
-                row.extend([Z::Bool(false), Z::Count(0), Z::Unset, Z::Unset, Z::Bool(false)]);
+                row.extend([
+                    Z::Bool(false),
+                    Z::Count(0),
+                    Z::Unset,
+                    Z::Unset,
+                    Z::Bool(false),
+                ]);
             }
         }
         self.dns.row(ts, &row);
@@ -476,7 +493,10 @@ impl Sink for ZeekAppLogs {
                     .map_or_else(|| format!("unknown-{}", h.cipher), str::to_string),
             )
         }));
-        row.push(Z::Unset); // curve: in the encrypted key exchange for TLS 1.3; not tracked
+        // The key-exchange group: TLS 1.3's key_share, or TLS <= 1.2's ServerKeyExchange.
+        row.push(s.curve.map_or(Z::Unset, |g| {
+            Z::Str(tls::group_name(g).map_or_else(|| format!("unknown-{g}"), str::to_string))
+        }));
         row.push(ch.map_or(Z::Unset, |c| opt(&c.sni)));
         row.push(Z::Bool(s.resumed));
         row.push(
