@@ -351,19 +351,27 @@ fn tshark_extra_args(rel: &str) -> &'static [&'static str] {
     }
 }
 
-/// tshark's hellos per connection key (client ep, server ep) rendered as strings.
-fn tshark_hellos(path: &Path, extra: &[&str]) -> BTreeMap<String, Hellos> {
+/// What tshark reports of one capture: the hellos per connection key ("client ep -> server
+/// ep") and the DER of every certificate it dissected.
+#[derive(Default)]
+struct TsharkFile {
+    hellos: BTreeMap<String, Hellos>,
+    certs: Vec<Vec<u8>>,
+}
+
+/// One tshark run over a capture (hellos and certificates, TCP only).
+fn tshark_file(path: &Path, extra: &[&str]) -> TsharkFile {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(path)
         .args(extra)
         .args([
             "-Y",
-            "tcp && (tls.handshake.type==1 || tls.handshake.type==2)",
-            "-T",
-            "fields",
+            "tcp && (tls.handshake.type==1 || tls.handshake.type==2 || tls.handshake.type==11)",
         ])
         .args([
+            "-T",
+            "fields",
             "-E",
             "separator=\t",
             "-E",
@@ -381,13 +389,14 @@ fn tshark_hellos(path: &Path, extra: &[&str]) -> BTreeMap<String, Hellos> {
         ])
         .args(["-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3"])
         .args(["-e", "tls.handshake.ja3s_full", "-e", "tls.handshake.ja3s"])
+        .args(["-e", "tls.handshake.certificate"])
         .output()
         .expect("tshark must be installed");
     assert!(out.status.success(), "tshark failed on {}", path.display());
-    let mut m: BTreeMap<String, Hellos> = BTreeMap::new();
+    let mut r = TsharkFile::default();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split('\t').collect();
-        if f.len() < 12 {
+        if f.len() < 13 {
             continue;
         }
         let ip = |v4: &str, v6: &str| -> String {
@@ -399,26 +408,58 @@ fn tshark_hellos(path: &Path, extra: &[&str]) -> BTreeMap<String, Hellos> {
         };
         let src = format!("{}:{}", ip(f[0], f[1]), last_value(f[2]));
         let dst = format!("{}:{}", ip(f[3], f[4]), last_value(f[5]));
-        let types: Vec<&str> = f[6].split(',').collect();
-        let ja3_full: Vec<&str> = f[8].split(',').filter(|s| !s.is_empty()).collect();
-        for t in &types {
-            match *t {
-                "1" => {
-                    let e = m.entry(format!("{src} -> {dst}")).or_default();
-                    // ja3_full contains commas itself: one hello per frame in practice
-                    e.client
-                        .push((f[7].to_string(), f[8].to_string(), f[9].to_string()));
-                    let _ = &ja3_full;
-                }
-                "2" => {
-                    let e = m.entry(format!("{dst} -> {src}")).or_default();
-                    e.server.push((f[10].to_string(), f[11].to_string()));
-                }
+        for t in f[6].split(',') {
+            match t {
+                // One hello per frame in practice (ja3_full contains commas itself).
+                "1" => r
+                    .hellos
+                    .entry(format!("{src} -> {dst}"))
+                    .or_default()
+                    .client
+                    .push((f[7].to_string(), f[8].to_string(), f[9].to_string())),
+                "2" => r
+                    .hellos
+                    .entry(format!("{dst} -> {src}"))
+                    .or_default()
+                    .server
+                    .push((f[10].to_string(), f[11].to_string())),
                 _ => {}
             }
         }
+        for h in f[12].split(',').filter(|h| !h.is_empty()) {
+            r.certs.push(hex_decode(h));
+        }
     }
-    m
+    r
+}
+
+/// tshark's view of every capture of [`tls_capture_list`], computed once for all tests.
+fn tshark_all() -> &'static [(String, TsharkFile)] {
+    static ALL: std::sync::OnceLock<Vec<(String, TsharkFile)>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        // two tshark processes at a time
+        let list = tls_capture_list();
+        let (even, odd): (Vec<_>, Vec<_>) = list.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let work = |part: Vec<(usize, &String)>| -> Vec<(usize, String, TsharkFile)> {
+            part.into_iter()
+                .map(|(i, rel)| {
+                    (
+                        i,
+                        rel.clone(),
+                        tshark_file(&corpus(rel), tshark_extra_args(rel)),
+                    )
+                })
+                .collect()
+        };
+        let mut all = std::thread::scope(|sc| {
+            let h = sc.spawn(|| work(odd));
+            let mut v = work(even);
+            v.extend(h.join().expect("tshark worker"));
+            v
+        });
+        all.sort_by_key(|x| x.0);
+        all.into_iter().map(|(_, rel, t)| (rel, t)).collect()
+    })
 }
 
 fn ep_str(e: &Ep) -> String {
@@ -469,9 +510,9 @@ fn tshark_sni_ja3_ja3s_agree() {
     let mut compared = 0;
     let mut failures = Vec::new();
     let mut ours_only = Vec::new();
-    for rel in tls_capture_list() {
-        let path = corpus(&rel);
-        let theirs = tshark_hellos(&path, tshark_extra_args(&rel));
+    for (rel, tshark) in tshark_all() {
+        let path = corpus(rel);
+        let theirs = &tshark.hellos;
         let mut ours: BTreeMap<String, Hellos> = BTreeMap::new();
         for s in tls_streams(&path) {
             let p = run(&s.feed);
@@ -484,7 +525,7 @@ fn tshark_sni_ja3_ja3s_agree() {
             e.client.extend(h.client);
             e.server.extend(h.server);
         }
-        for (key, t) in &theirs {
+        for (key, t) in theirs {
             let excepted = TSHARK_EXCEPTIONS
                 .iter()
                 .any(|(f, k, _)| rel.ends_with(f) && k == key);
@@ -813,22 +854,10 @@ fn hex_decode(h: &str) -> Vec<u8> {
 
 #[test]
 fn openssl_agrees_on_every_certificate() {
-    let mut ders: Vec<Vec<u8>> = Vec::new();
-    for rel in tls_capture_list() {
-        let out = Command::new("tshark")
-            .arg("-r")
-            .arg(corpus(&rel))
-            .args(["-Y", "tcp && tls.handshake.type==11", "-T", "fields"])
-            .args(["-E", "occurrence=a", "-E", "aggregator=,"])
-            .args(["-e", "tls.handshake.certificate"])
-            .output()
-            .expect("tshark must be installed");
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            for h in line.split(',').filter(|h| !h.is_empty()) {
-                ders.push(hex_decode(h));
-            }
-        }
-    }
+    let mut ders: Vec<Vec<u8>> = tshark_all()
+        .iter()
+        .flat_map(|(_, t)| t.certs.iter().cloned())
+        .collect();
     ders.sort();
     ders.dedup();
     let tmp = std::env::temp_dir().join(format!("wirescope-tls-cert-{}.der", std::process::id()));
@@ -1235,4 +1264,159 @@ proptest! {
         }
         prop_assert_eq!(q.session(), reference.session());
     }
+}
+
+/// Session state on real captures: (capture, client port, done, established, resumed,
+/// history, selected version, cipher, curve, alerts, certificates).
+type Expect = (
+    &'static str,
+    u16,
+    bool,
+    bool,
+    bool,
+    &'static str,
+    Option<u16>,
+    Option<u16>,
+    Option<u16>,
+    &'static [(u8, u8)],
+    usize,
+);
+
+const SESSIONS: &[Expect] = &[
+    // TLS 1.3 draft-18: no compatibility CCS, done at the ServerHello
+    (
+        "arkime-tests/tests/pcap/tls13.pcap",
+        62510,
+        true,
+        false,
+        false,
+        "Cs",
+        Some(0x7f12),
+        Some(0x1301),
+        Some(29),
+        &[],
+        0,
+    ),
+    (
+        "arkime-tests/tests/pcap/curl-enabled-tls13.pcap",
+        46638,
+        true,
+        true,
+        false,
+        "CsiI",
+        Some(0x0304),
+        Some(0x1302),
+        Some(29),
+        &[],
+        0,
+    ),
+    // session id resumption, TLS 1.0
+    (
+        "arkime-tests/tests/pcap/tls-client-sessionid.pcap",
+        62938,
+        true,
+        true,
+        true,
+        "CsiI",
+        Some(0x0301),
+        Some(0x0033),
+        None,
+        &[],
+        0,
+    ),
+    // the client rejects the certificate: fatal certificate_unknown alert
+    (
+        "arkime-tests/tests/pcap/badcurveball.pcap",
+        55318,
+        false,
+        false,
+        false,
+        "CsxknL",
+        Some(0x0303),
+        Some(0xc02b),
+        Some(23),
+        &[(2, 46)],
+        2,
+    ),
+    (
+        "arkime-tests/tests/pcap/smtp-starttls.pcap",
+        57406,
+        true,
+        true,
+        false,
+        "CsxnGIti",
+        Some(0x0301),
+        Some(0x0005),
+        None,
+        &[],
+        3,
+    ),
+    // CertificateStatus (u) between Certificate and ServerKeyExchange; the capture ends there
+    (
+        "arkime-tests/tests/pcap/https-generalizedtime.pcap",
+        3627,
+        false,
+        false,
+        false,
+        "Csxukn",
+        Some(0x0303),
+        Some(0xc02f),
+        Some(23),
+        &[],
+        2,
+    ),
+    (
+        "PcapPlusPlus-tests/Tests/Packet++Test/PacketExamples/tls1_3.pcap",
+        52376,
+        true,
+        false,
+        false,
+        "Csi",
+        Some(0x0304),
+        Some(0x1301),
+        Some(29),
+        &[],
+        0,
+    ),
+];
+
+#[test]
+fn session_state_on_real_captures() {
+    for &(rel, port, done, est, resumed, hist, version, cipher, curve, alerts, certs) in SESSIONS {
+        let rel = format!("robustness/{rel}");
+        let s = tls_streams(&corpus(&rel))
+            .into_iter()
+            .find(|s| s.client.1 == port)
+            .unwrap_or_else(|| panic!("{rel}: no stream from {port}"));
+        let mut p = run(&s.feed);
+        let ss = p.session().clone();
+        assert_eq!(p.take_done(), done, "{rel} done");
+        assert_eq!(ss.established, est, "{rel} established");
+        assert_eq!(ss.resumed, resumed, "{rel} resumed");
+        assert_eq!(String::from_utf8_lossy(&ss.history), hist, "{rel} history");
+        assert_eq!(ss.version(), version, "{rel} version");
+        assert_eq!(
+            ss.server_hello.as_ref().map(|h| h.cipher),
+            cipher,
+            "{rel} cipher"
+        );
+        assert_eq!(ss.curve, curve, "{rel} curve");
+        assert_eq!(ss.alerts, alerts, "{rel} alerts");
+        assert_eq!(ss.certs.len(), certs, "{rel} certificates");
+        assert_eq!(p.anomalies().total(), 0, "{rel} anomalies");
+    }
+    // GeneralizedTime validity and an emailAddress attribute (Arkime's https-generalizedtime)
+    let s = session_of(
+        "robustness/arkime-tests/tests/pcap/https-generalizedtime.pcap",
+        3627,
+    );
+    let leaf = &s.certs[0];
+    assert_eq!(
+        leaf.subject,
+        "C=RU, O=Yandex LLC, OU=ITO, L=Moscow, ST=Russian Federation, CN=mail.yandex.ru, \
+         emailAddress=pki@yandex-team.ru"
+    );
+    assert_eq!(leaf.not_before, 1_415_717_263);
+    assert_eq!(leaf.not_after, 1_451_573_263);
+    assert_eq!(s.certs[1].not_after, 1_709_470_465);
 }

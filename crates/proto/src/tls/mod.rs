@@ -24,8 +24,10 @@
 //! Session state:
 //! - done ([`TlsParser::take_done`], true exactly once): TLS <= 1.2 at the server's
 //!   ChangeCipherSpec; TLS 1.3 right after the (non-HRR) ServerHello; in any case at the first
-//!   application_data record. After this nothing new is visible in clear (TLS 1.3 sessions are
-//!   not yet `established` at that point; an engine that wants that flag logs later).
+//!   application_data record from the server, or from the client once a ServerHello was seen
+//!   (client application data before it is TLS 1.3 early data). After this nothing new is
+//!   visible in clear (TLS 1.3 sessions are not yet `established` at that point; an engine
+//!   that wants that flag logs later).
 //! - established: ChangeCipherSpec seen both ways (TLS <= 1.2), or application data both ways
 //!   (TLS <= 1.2), or for TLS 1.3 two server application_data records after the client's first
 //!   one (Zeek's rule: the first one could be an encrypted alert).
@@ -259,8 +261,14 @@ pub struct CertInfo {
 }
 
 impl CertInfo {
-    /// Empties every field, keeping allocations.
+    /// Empties every field, keeping allocations (the SAN strings are dropped).
     pub fn clear(&mut self) {
+        self.clear_keeping_san();
+        self.san_dns.clear();
+    }
+
+    /// Empties every field but `san_dns`, whose strings the certificate reader reuses.
+    pub(crate) fn clear_keeping_san(&mut self) {
         self.subject.clear();
         self.issuer.clear();
         self.subject_zeek.clear();
@@ -271,7 +279,6 @@ impl CertInfo {
         self.not_after = 0;
         self.sha1_fingerprint.clear();
         self.sha256_fingerprint.clear();
-        self.san_dns.clear();
         self.version = 0;
         self.parsed = false;
     }
@@ -473,6 +480,7 @@ pub struct TlsParser {
     spare_ch: Option<ClientHello>,
     spare_sh: Option<ServerHello>,
     cert_pool: Vec<CertInfo>,
+    cert_scratch: Vec<u8>,
     scratch: Vec<u16>,
 }
 
@@ -566,6 +574,7 @@ impl TlsParser {
             spare_ch: None,
             spare_sh: None,
             cert_pool: Vec::new(),
+            cert_scratch: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -580,10 +589,9 @@ impl TlsParser {
             sh.clear();
             self.spare_sh = Some(sh);
         }
-        for mut c in self.session.certs.drain(..) {
+        for c in self.session.certs.drain(..) {
             if self.cert_pool.len() < self.cfg.max_certs {
-                c.clear();
-                self.cert_pool.push(c);
+                self.cert_pool.push(c); // cleared when reused
             }
         }
         self.session.established = false;
@@ -928,7 +936,13 @@ impl TlsParser {
         } else if self.dirs.iter().all(|s| s.app_data) {
             self.session.established = true;
         }
-        self.set_done();
+        // Client application data before any ServerHello is TLS 1.3 early data (0-RTT): the
+        // server's hello is still to come in clear.
+        if d == Dir::ToClient.index() || self.session.server_hello.is_some() {
+            self.set_done();
+        } else {
+            self.maybe_finish();
+        }
     }
 
     /// Handshake-layer bytes of one record body.
@@ -1181,7 +1195,7 @@ impl TlsParser {
                 continue;
             }
             let mut c = self.cert_pool.pop().unwrap_or_default();
-            if parse_certificate_into(der, &mut c).is_err() {
+            if x509::parse_certificate_with(der, &mut c, &mut self.cert_scratch).is_err() {
                 self.anomalies.bad_certificate += 1;
             }
             self.session.certs.push(c);

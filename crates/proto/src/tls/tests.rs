@@ -469,6 +469,39 @@ fn tls13_flow_done_after_server_hello() {
 }
 
 #[test]
+fn early_data_does_not_end_the_clear_part() {
+    let sh = server_hello_body(
+        0x0303,
+        &[5; 32],
+        &[],
+        0x1301,
+        &[ext(0x2b, &[3, 4]), ext(0x29, &[0, 0])],
+    );
+    let mut p = TlsParser::new(TlsConfig::default());
+    // ClientHello, compatibility CCS and 0-RTT data before the ServerHello
+    p.feed(
+        CLI,
+        &[
+            rec(22, &hs(1, &chrome_like())),
+            rec(20, &[1]),
+            rec(23, &[1; 30]),
+        ]
+        .concat(),
+    );
+    assert!(!p.is_done());
+    p.feed(SRV, &rec(22, &hs(2, &sh)));
+    assert!(p.take_done());
+    let s = p.session();
+    assert_eq!(s.version(), Some(0x0304));
+    assert!(s.resumed);
+    assert_eq!(p.anomalies().total(), 0);
+    // mid-stream pickup: server application data alone is done
+    let mut p = TlsParser::new(TlsConfig::default());
+    p.feed(SRV, &rec(23, &[1; 30]));
+    assert!(p.is_done());
+}
+
+#[test]
 fn hello_retry_request_then_second_client_hello() {
     let hrr = server_hello_body(
         0x0303,
@@ -583,11 +616,18 @@ fn alerts_ccs_app_data_and_heartbeat() {
     );
     assert_eq!(p.anomalies().heartbeat, 1);
     assert_eq!(p.anomalies().empty_record, 1);
-    assert!(p.is_done(), "application data marks done");
+    assert!(
+        !p.is_done(),
+        "client data before any ServerHello is early data"
+    );
     assert!(!p.session().established);
-    // alerts after the direction's CCS are encrypted
+    // alerts after the direction's CCS are encrypted; the server's CCS is done
     p.feed(SRV, &[rec(20, &[1]), rec(21, &[1, 0])].concat());
     assert_eq!(p.session().alerts.len(), 3);
+    assert!(p.is_done());
+    assert!(!p.session().established);
+    p.feed(SRV, &rec(23, &[]));
+    assert!(p.session().established, "application data both ways");
 }
 
 #[test]

@@ -128,10 +128,44 @@ struct Attr<'a> {
     rdn: usize,
 }
 
+impl Attr<'_> {
+    const EMPTY: Attr<'static> = Attr {
+        oid: &[],
+        value: Tlv {
+            tag: 0,
+            content: &[],
+            raw: &[],
+        },
+        rdn: 0,
+    };
+}
+
 /// Parses `der` (one certificate) into `out`, reusing `out`'s string buffers. On error `out`
 /// holds whatever was read before the error; `out.parsed` is false.
 pub fn parse_certificate_into(der: &[u8], out: &mut CertInfo) -> Result<(), X509Error> {
-    out.clear();
+    parse_certificate_with(der, out, &mut Vec::new())
+}
+
+/// [`parse_certificate_into`] with a caller-owned scratch buffer (the parser keeps one, so that
+/// a warmed-up parser does not allocate per certificate beyond growing `out`'s strings).
+pub(crate) fn parse_certificate_with(
+    der: &[u8],
+    out: &mut CertInfo,
+    buf: &mut Vec<u8>,
+) -> Result<(), X509Error> {
+    out.clear_keeping_san();
+    let mut san_n = 0;
+    let res = parse_fields(der, out, buf, &mut san_n);
+    out.san_dns.truncate(san_n);
+    res
+}
+
+fn parse_fields(
+    der: &[u8],
+    out: &mut CertInfo,
+    buf: &mut Vec<u8>,
+    san_n: &mut usize,
+) -> Result<(), X509Error> {
     let sha1 = Sha1::digest(der);
     push_hex_colon(&mut out.sha1_fingerprint, &sha1);
     let sha256 = Sha256::digest(der);
@@ -169,15 +203,15 @@ pub fn parse_certificate_into(der: &[u8], out: &mut CertInfo) -> Result<(), X509
     let (validity, rest) = expect(rest, 0x30, "validity")?;
     let (subject, rest) = expect(rest, 0x30, "subject")?;
 
-    let mut attrs = Vec::new();
-    let mut buf = Vec::new();
-    collect_name(issuer.content, &mut attrs)?;
-    render_suricata(&attrs, &mut out.issuer, &mut buf);
-    render_zeek(&attrs, &mut out.issuer_zeek, &mut buf);
-    attrs.clear();
-    collect_name(subject.content, &mut attrs)?;
-    render_suricata(&attrs, &mut out.subject, &mut buf);
-    render_zeek(&attrs, &mut out.subject_zeek, &mut buf);
+    let mut attrs = [Attr::EMPTY; MAX_NAME_ATTRS];
+    let n = collect_name(issuer.content, &mut attrs)?;
+    let names = attrs.get(..n).unwrap_or_default();
+    render_suricata(names, &mut out.issuer, buf);
+    render_zeek(names, &mut out.issuer_zeek, buf);
+    let n = collect_name(subject.content, &mut attrs)?;
+    let names = attrs.get(..n).unwrap_or_default();
+    render_suricata(names, &mut out.subject, buf);
+    render_zeek(names, &mut out.subject_zeek, buf);
 
     let (nb, vrest) = read_tlv(validity.content)?;
     let (na, _) = read_tlv(vrest)?;
@@ -191,14 +225,14 @@ pub fn parse_certificate_into(der: &[u8], out: &mut CertInfo) -> Result<(), X509
         let (t, r) = read_tlv(rest)?;
         rest = r;
         if t.tag == 0xa3 {
-            read_extensions(t.content, out)?;
+            read_extensions(t.content, out, san_n)?;
         }
     }
     out.parsed = true;
     Ok(())
 }
 
-fn read_extensions(data: &[u8], out: &mut CertInfo) -> Result<(), X509Error> {
+fn read_extensions(data: &[u8], out: &mut CertInfo, san_n: &mut usize) -> Result<(), X509Error> {
     let (seq, _) = expect(data, 0x30, "extensions")?;
     let mut p = seq.content;
     let mut n = 0;
@@ -214,52 +248,70 @@ fn read_extensions(data: &[u8], out: &mut CertInfo) -> Result<(), X509Error> {
         let (value, _) = expect(q, 0x04, "extnValue")?;
         // id-ce-subjectAltName 2.5.29.17
         if oid.content == [0x55, 0x1d, 0x11] {
-            read_san(value.content, out)?;
+            read_san(value.content, out, san_n)?;
         }
     }
     Ok(())
 }
 
-fn read_san(data: &[u8], out: &mut CertInfo) -> Result<(), X509Error> {
+/// Reads the dNSName entries into `out.san_dns[..]`, reusing its strings by index; `san_n`
+/// counts the entries written (the caller truncates the rest).
+fn read_san(data: &[u8], out: &mut CertInfo, san_n: &mut usize) -> Result<(), X509Error> {
     let (names, _) = expect(data, 0x30, "GeneralNames")?;
     let mut p = names.content;
     while !p.is_empty() {
         let (gn, rest) = read_tlv(p)?;
         p = rest;
         // dNSName [2] IMPLICIT IA5String
-        if gn.tag == 0x82 && out.san_dns.len() < MAX_SAN_DNS {
+        if gn.tag == 0x82 && *san_n < MAX_SAN_DNS {
             let v = gn
                 .content
                 .get(..MAX_SAN_LEN.min(gn.content.len()))
                 .unwrap_or_default();
-            out.san_dns.push(String::from_utf8_lossy(v).into_owned());
+            let text = String::from_utf8_lossy(v);
+            match out.san_dns.get_mut(*san_n) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.push_str(&text);
+                }
+                None => out.san_dns.push(text.into_owned()),
+            }
+            *san_n += 1;
         }
     }
     Ok(())
 }
 
 /// Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET OF AttributeTypeAndValue.
-fn collect_name<'a>(data: &'a [u8], attrs: &mut Vec<Attr<'a>>) -> Result<(), X509Error> {
+/// Fills `attrs` from the front; returns how many were read (at most [`MAX_NAME_ATTRS`]).
+fn collect_name<'a>(
+    data: &'a [u8],
+    attrs: &mut [Attr<'a>; MAX_NAME_ATTRS],
+) -> Result<usize, X509Error> {
     let mut p = data;
     let mut rdn = 0;
-    while !p.is_empty() && attrs.len() < MAX_NAME_ATTRS {
+    let mut n = 0;
+    while !p.is_empty() && n < MAX_NAME_ATTRS {
         let (set, rest) = expect(p, 0x31, "RelativeDistinguishedName")?;
         p = rest;
         let mut q = set.content;
-        while !q.is_empty() && attrs.len() < MAX_NAME_ATTRS {
+        while !q.is_empty() && n < MAX_NAME_ATTRS {
             let (atv, r) = expect(q, 0x30, "AttributeTypeAndValue")?;
             q = r;
             let (oid, vr) = expect(atv.content, 0x06, "AttributeType")?;
             let (value, _) = read_tlv(vr)?;
-            attrs.push(Attr {
-                oid: oid.content,
-                value,
-                rdn,
-            });
+            if let Some(slot) = attrs.get_mut(n) {
+                *slot = Attr {
+                    oid: oid.content,
+                    value,
+                    rdn,
+                };
+            }
+            n += 1;
         }
         rdn += 1;
     }
-    Ok(())
+    Ok(n)
 }
 
 /// OpenSSL short names of the attribute types that appear in certificate names.
@@ -420,7 +472,7 @@ fn render_suricata(attrs: &[Attr<'_>], s: &mut String, buf: &mut Vec<u8>) {
         s.push('=');
         buf.clear();
         if value_utf8(&a.value, false, buf) {
-            s.push_str(&String::from_utf8_lossy(buf));
+            s.push_str(&String::from_utf8_lossy(buf.as_slice()));
         } else {
             for b in a.value.content {
                 let _ = write!(s, "{b:02X}");
