@@ -923,6 +923,35 @@ fn gap_across_records_resyncs_on_a_plausible_header() {
 }
 
 #[test]
+fn resync_accepts_the_negotiated_record_version() {
+    // the client's ClientHello record is 0x0301, its later records 0x0303 (TLS 1.3)
+    let mut ch_rec = rec(22, &hs(1, &chrome_like()));
+    ch_rec[2] = 1;
+    let sh = server_hello_body(0x0303, &[5; 32], &[], 0x1301, &[ext(0x2b, &[3, 4])]);
+    let mut p = TlsParser::new(TlsConfig::default());
+    p.feed(CLI, &ch_rec);
+    p.feed(SRV, &[rec(22, &hs(2, &sh)), rec(23, &[1; 10])].concat());
+    p.gap(CLI, 500);
+    let mut rest = vec![0x55; 20];
+    rest.extend(rec(23, &[2; 30]));
+    p.feed(CLI, &rest);
+    assert_eq!(p.anomalies().resyncs, 1);
+    p.feed(SRV, &[rec(23, &[3; 10]), rec(23, &[3; 10])].concat());
+    assert!(p.session().established);
+}
+
+#[test]
+fn ecdhe_psk_key_exchange_has_no_curve_first() {
+    let mut p = TlsParser::new(TlsConfig::default());
+    let sh = server_hello_body(0x0303, &[5; 32], &[], 0xc035, &[]);
+    p.feed(
+        SRV,
+        &rec(22, &[hs(2, &sh), hs(12, &[3, 0, 29, 0])].concat()),
+    );
+    assert_eq!(p.session().curve, None);
+}
+
+#[test]
 fn reset_reuses_the_parser() {
     let flow = tls12_flow();
     let fresh = run_flow(&flow);
