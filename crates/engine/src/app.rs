@@ -689,6 +689,10 @@ fn dns_message(
 /// Bytes of a direction held while identification needs more.
 const HEAD_CAP: usize = 64;
 
+/// Stream bytes (both directions, from identification on) after which a TLS 1.3 session is
+/// logged even if it never showed application data both ways.
+const TLS13_ESTABLISH_BYTES: u64 = 64 << 10;
+
 /// Borrowed pieces of one flow's state while its reassembled bytes are consumed.
 struct TcpApp<'a, 's> {
     cfg: &'a AppConfig,
@@ -832,9 +836,17 @@ impl TcpApp<'_, '_> {
             }
             Parser::Tls(p) => {
                 p.feed(dir, d);
-                if p.take_done() && !*self.logged {
-                    *self.logged = true;
-                    tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
+                if p.is_done() && !*self.logged {
+                    // TLS 1.3 becomes `established` only with application data both ways
+                    // after the handshake: follow the record headers a little longer.
+                    let v = p.session().version().unwrap_or(0);
+                    let tls13 = v == 0x0304 || v & 0xff00 == 0x7f00;
+                    self.seen[dir.index()] += d.len() as u64;
+                    let waited = self.seen[0] + self.seen[1];
+                    if !tls13 || p.session().established || waited > TLS13_ESTABLISH_BYTES {
+                        *self.logged = true;
+                        tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
+                    }
                 }
             }
             Parser::Ssh(p) => {
