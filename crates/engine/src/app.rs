@@ -36,6 +36,9 @@ pub struct AppConfig {
     pub ident_bytes: u64,
     /// Spare per-flow states kept for reuse.
     pub pool: usize,
+    /// Flows with application state at once (the layer's memory cap); flows beyond it are
+    /// not parsed and counted in `states_denied`.
+    pub max_states: usize,
     /// IPv4 addresses in the ARP table.
     pub max_arp_entries: usize,
     /// Distinct names kept for the top DNS names, HTTP hosts and TLS SNIs.
@@ -49,7 +52,8 @@ impl Default for AppConfig {
             stream: StreamConfig::default(),
             reassembly_budget: 64 << 20,
             ident_bytes: 4096,
-            pool: 4096,
+            pool: 1024,
+            max_states: 65_536,
             max_arp_entries: 16_384,
             max_names: 16_384,
         }
@@ -119,6 +123,8 @@ pub(crate) struct AppStats {
     pub overlap_mismatch_bytes: u64,
     pub depth_reached: u64,
     pub states_created: u64,
+    pub states_denied: u64,
+    pub states_live: usize,
     pub ident_failed: u64,
 }
 
@@ -164,6 +170,63 @@ impl TopNames {
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v.truncate(n);
         v
+    }
+}
+
+/// Spare parsers of each kind, reused across flows (no allocation in steady state).
+#[derive(Default)]
+#[allow(clippy::vec_box)]
+struct ParserPool {
+    http: Vec<Box<HttpParser>>,
+    tls: Vec<Box<TlsParser>>,
+    ssh: Vec<Box<SshParser>>,
+    dns_tcp: Vec<[dns::TcpFramer; 2]>,
+}
+
+impl ParserPool {
+    fn put(&mut self, p: Parser, cap: usize) {
+        match p {
+            Parser::Http(h) if self.http.len() < cap => self.http.push(h),
+            Parser::Tls(t) if self.tls.len() < cap => self.tls.push(t),
+            Parser::Ssh(x) if self.ssh.len() < cap => self.ssh.push(x),
+            Parser::DnsTcp(f) if self.dns_tcp.len() < cap => self.dns_tcp.push(f),
+            _ => {}
+        }
+    }
+
+    fn get(&mut self, p: AppProto) -> Parser {
+        match p {
+            AppProto::Http => Parser::Http(match self.http.pop() {
+                Some(mut h) => {
+                    h.reset();
+                    h
+                }
+                None => Box::new(HttpParser::new(HttpConfig::default())),
+            }),
+            AppProto::Tls => Parser::Tls(match self.tls.pop() {
+                Some(mut t) => {
+                    t.reset();
+                    t
+                }
+                None => Box::new(TlsParser::new(TlsConfig::default())),
+            }),
+            AppProto::Ssh => Parser::Ssh(match self.ssh.pop() {
+                Some(mut x) => {
+                    x.reset();
+                    x
+                }
+                None => Box::new(SshParser::new()),
+            }),
+            _ => Parser::DnsTcp(match self.dns_tcp.pop() {
+                Some(mut f) => {
+                    for x in &mut f {
+                        x.reset();
+                    }
+                    f
+                }
+                None => [dns::TcpFramer::default(), dns::TcpFramer::default()],
+            }),
+        }
     }
 }
 
@@ -242,6 +305,8 @@ pub(crate) struct AppLayer {
     // Boxed so that states move between the table and the pool as pointers.
     #[allow(clippy::vec_box)]
     pool: Vec<Box<FlowApp>>,
+    /// Spare parsers by kind: a pooled flow state is reused for any protocol.
+    parsers: ParserPool,
     budget: Budget,
     dhcp: dhcp::TxTable,
     pub arp: CappedMap<Ipv4Addr, ArpEntry>,
@@ -268,11 +333,19 @@ pub(crate) const PROTO_NAMES: [&str; 7] =
     ["unknown", "http", "tls", "dns", "ssh", "dhcp", "failed"];
 
 impl AppLayer {
-    pub fn new(cfg: AppConfig) -> AppLayer {
+    /// `max_flows` sizes the side table (one pointer per flow-table slot, reserved up front).
+    pub fn new(cfg: AppConfig, max_flows: usize) -> AppLayer {
         AppLayer {
             budget: Budget::new(cfg.reassembly_budget),
-            states: Vec::new(),
-            pool: Vec::new(),
+            states: Vec::with_capacity(max_flows),
+            // Pools are reserved up front so that returning a state never reallocates.
+            pool: Vec::with_capacity(cfg.pool),
+            parsers: ParserPool {
+                http: Vec::with_capacity(cfg.pool),
+                tls: Vec::with_capacity(cfg.pool),
+                ssh: Vec::with_capacity(cfg.pool),
+                dns_tcp: Vec::with_capacity(cfg.pool),
+            },
             dhcp: dhcp::TxTable::default(),
             arp: CappedMap::new(cfg.max_arp_entries),
             stats: AppStats::default(),
@@ -354,7 +427,13 @@ impl AppLayer {
             .states
             .get(slot)
             .is_some_and(|s| s.as_ref().is_some_and(|s| s.flow_id == fl.id));
-        if payload.is_empty() && !has_state {
+        // No state: nothing seen yet (pure ACKs cost nothing), or the flow's parser already
+        // logged all it could and gave its state back.
+        if !has_state && (payload.is_empty() || fl.app_proto != AppProto::Unknown) {
+            return fl.app_proto;
+        }
+        if !has_state && self.stats.states_live >= self.cfg.max_states {
+            self.stats.states_denied += 1;
             return fl.app_proto;
         }
         let dir = if out.from_orig {
@@ -413,6 +492,7 @@ impl AppLayer {
             proto,
             logged,
             tracker,
+            parsers: &mut self.parsers,
             ports: (fl.orig().1, fl.resp().1),
             ctx: &ctx,
             sink,
@@ -424,14 +504,18 @@ impl AppLayer {
             peer.peer_ack(&scfg, budget, t.ack, &mut |c| tcp.chunk(dir.flip(), c));
         }
         let stop = tcp.finished();
+        let keep_parser = matches!(tcp.parser, Parser::Http(_));
         let p = *tcp.proto;
-        if stop {
-            me.stop(budget);
-            peer.stop(budget);
-        }
-        if p == AppProto::Failed {
+        if stop && !keep_parser {
+            // Nothing more to learn: the state goes back to the pool.
             self.recycle(st);
         } else {
+            if stop {
+                // An HTTP tunnel: no more bytes to parse, but queued requests are still
+                // reported when the flow ends.
+                me.stop(budget);
+                peer.stop(budget);
+            }
             self.put_state(slot, st);
         }
         p
@@ -462,6 +546,14 @@ impl AppLayer {
         match p {
             AppProto::Dns => {
                 let slot = out.slot as usize;
+                let has_state = self
+                    .states
+                    .get(slot)
+                    .is_some_and(|s| s.as_ref().is_some_and(|s| s.flow_id == fl.id));
+                if !has_state && self.stats.states_live >= self.cfg.max_states {
+                    self.stats.states_denied += 1;
+                    return p;
+                }
                 let mut st = self.take_state(slot, fl);
                 let ctx = AppCtx { ts, flow: fl };
                 let dir = if out.from_orig {
@@ -469,7 +561,7 @@ impl AppLayer {
                 } else {
                     Dir::ToClient
                 };
-                let tracker = st.dns.get_or_insert_with(dns::Tracker::default);
+                let tracker = st.dns.get_or_insert_with(new_tracker);
                 dns_message(
                     &mut self.stats,
                     &mut self.dns_names,
@@ -479,7 +571,13 @@ impl AppLayer {
                     pkt.payload,
                     sink,
                 );
-                self.put_state(slot, st);
+                // A DNS flow holds state only while a query is outstanding: most flows are
+                // one query and its answer, and idle UDP flows live for minutes.
+                if tracker.pending() == 0 {
+                    self.recycle(st);
+                } else {
+                    self.put_state(slot, st);
+                }
             }
             AppProto::Dhcp => self.dhcp_message(ts, pkt, fl, sink),
             _ => {}
@@ -534,6 +632,7 @@ impl AppLayer {
                 let mut s = self.pool.pop().unwrap_or_else(|| Box::new(FlowApp::new()));
                 s.reset(&mut self.budget, fl.id);
                 self.stats.states_created += 1;
+                self.stats.states_live += 1;
                 s
             }
         }
@@ -546,6 +645,9 @@ impl AppLayer {
     }
 
     fn recycle(&mut self, mut s: Box<FlowApp>) {
+        self.stats.states_live = self.stats.states_live.saturating_sub(1);
+        let p = std::mem::replace(&mut s.parser, Parser::None);
+        self.parsers.put(p, self.cfg.pool);
         for h in &mut s.streams {
             h.stop(&mut self.budget);
         }
@@ -593,6 +695,7 @@ impl AppLayer {
                 proto,
                 logged,
                 tracker,
+                parsers: &mut self.parsers,
                 ports: (fl.orig().1, fl.resp().1),
                 ctx: &ctx,
                 sink,
@@ -686,6 +789,15 @@ fn dns_message(
     }
 }
 
+/// Outstanding DNS queries tracked per flow. Queries of one 5-tuple rarely overlap (resolvers
+/// randomise source ports); the tracker's storage is reserved when it is created so that
+/// pooled trackers never grow later.
+const DNS_PENDING_PER_FLOW: usize = 8;
+
+fn new_tracker() -> dns::Tracker {
+    dns::Tracker::with_capacity(DNS_PENDING_PER_FLOW, dns::NameStyle::Escaped)
+}
+
 /// Bytes of a direction held while identification needs more.
 const HEAD_CAP: usize = 64;
 
@@ -705,6 +817,7 @@ struct TcpApp<'a, 's> {
     proto: &'a mut AppProto,
     logged: &'a mut bool,
     tracker: &'a mut Option<dns::Tracker>,
+    parsers: &'a mut ParserPool,
     ports: (u16, u16),
     ctx: &'a AppCtx<'a>,
     sink: &'s mut dyn Sink,
@@ -780,30 +893,8 @@ impl TcpApp<'_, '_> {
         };
         *self.proto = p;
         let old = std::mem::replace(self.parser, Parser::None);
-        *self.parser = match (p, old) {
-            (AppProto::Http, Parser::Http(mut h)) => {
-                h.reset();
-                Parser::Http(h)
-            }
-            (AppProto::Http, _) => Parser::Http(Box::new(HttpParser::new(HttpConfig::default()))),
-            (AppProto::Tls, Parser::Tls(mut t)) => {
-                t.reset();
-                Parser::Tls(t)
-            }
-            (AppProto::Tls, _) => Parser::Tls(Box::new(TlsParser::new(TlsConfig::default()))),
-            (AppProto::Ssh, Parser::Ssh(mut s)) => {
-                s.reset();
-                Parser::Ssh(s)
-            }
-            (AppProto::Ssh, _) => Parser::Ssh(Box::new(SshParser::new())),
-            (_, Parser::DnsTcp(mut f)) => {
-                for x in &mut f {
-                    x.reset();
-                }
-                Parser::DnsTcp(f)
-            }
-            (_, _) => Parser::DnsTcp([dns::TcpFramer::default(), dns::TcpFramer::default()]),
-        };
+        self.parsers.put(old, self.cfg.pool);
+        *self.parser = self.parsers.get(p);
         // Replay the bytes held back from earlier chunks, then all of this one.
         let mut held = std::mem::take(&mut self.head[i]);
         self.feed(dir, &held[..prev.min(held.len())]);
@@ -863,7 +954,7 @@ impl TcpApp<'_, '_> {
                 let sink = &mut *self.sink;
                 let ctx = self.ctx;
                 // DNS over TCP pairs queries and answers within the connection.
-                let tracker = self.tracker.get_or_insert_with(dns::Tracker::default);
+                let tracker = self.tracker.get_or_insert_with(new_tracker);
                 f[dir.index()].feed(d, &mut |m| {
                     dns_message(stats, names, tracker, ctx, dir, m, sink)
                 });
@@ -1053,6 +1144,7 @@ impl AppLayer {
                 depth_reached: st.depth_reached,
                 budget_denied: self.budget.denied,
                 states_created: st.states_created,
+                states_denied: st.states_denied,
             },
         }
     }

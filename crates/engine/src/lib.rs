@@ -208,7 +208,7 @@ impl Engine {
             series: TimeSeries::new(cfg.max_series_buckets),
             tcp_segments: 0,
             frags: FragTracker::new(cfg.max_fragmented_datagrams),
-            app: app::AppLayer::new(cfg.app.clone()),
+            app: app::AppLayer::new(cfg.app.clone(), cfg.flow.max_flows),
             last_tick: i64::MIN,
             cfg,
         }

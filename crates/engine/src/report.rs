@@ -259,4 +259,6 @@ pub struct ReassemblyReport {
     /// Out-of-order segments refused because the global budget was spent.
     pub budget_denied: u64,
     pub states_created: u64,
+    /// Flows left unparsed because `max_states` flows already had application state.
+    pub states_denied: u64,
 }

@@ -158,7 +158,9 @@ fn http_request(first: &[u8]) -> Guess {
 
 /// A TLS handshake record carrying a ClientHello or ServerHello, or an SSLv2 ClientHello.
 pub fn tls(first: &[u8]) -> Guess {
-    let b0 = first[0];
+    let Some(&b0) = first.first() else {
+        return Guess::NeedMore;
+    };
     if b0 == 0x16 {
         if first.len() < 6 {
             return Guess::NeedMore;

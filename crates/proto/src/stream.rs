@@ -9,10 +9,12 @@
 //!
 //! Overlaps. The first copy of a byte wins (Suricata's and Zeek's default policy for the
 //! common targets). An overlapping byte that differs from the first copy is counted in
-//! [`HalfStats::overlap_mismatch_bytes`] — the signature of a TCP evasion or a broken stack. For
-//! data already delivered this comparison is possible only over the last
-//! [`StreamConfig::retain`] bytes, which each stream keeps; older retransmissions are counted
-//! as retransmitted bytes without comparison.
+//! [`HalfStats::overlap_mismatch_bytes`] — the signature of a TCP evasion or a broken stack.
+//! Overlaps with buffered (not yet delivered) data are always compared. Data already delivered
+//! is compared over the last [`StreamConfig::retain`] bytes, which a stream keeps only once it
+//! has shown a retransmission or reordering: a clean stream costs no copy and no memory (at
+//! 262 144 flows, 4 KiB per direction would be 2 GiB), at the price that the very first
+//! retransmission of a stream, if it only covers delivered data, is counted but not compared.
 //!
 //! Gaps. Bytes that were sent but never captured are declared missing (a [`Chunk::Gap`], and
 //! Zeek's `missed_bytes`) when (1) the peer acknowledges data beyond what we have, (2) the
@@ -138,6 +140,8 @@ pub struct HalfStream {
     ring: Vec<u8>,
     /// Stream offset from which the ring holds delivered bytes without holes.
     kept_from: u64,
+    /// Retention is on: the stream has shown a retransmission or reordering.
+    retaining: bool,
     fin_off: Option<u64>,
     stats: HalfStats,
 }
@@ -159,6 +163,7 @@ impl HalfStream {
             buffered: 0,
             ring: Vec::new(),
             kept_from: 0,
+            retaining: false,
             fin_off: None,
             stats: HalfStats::default(),
         }
@@ -171,6 +176,7 @@ impl HalfStream {
         self.next_seq = 0;
         self.off = 0;
         self.kept_from = 0;
+        self.retaining = false;
         self.fin_off = None;
         self.stats = HalfStats::default();
     }
@@ -321,6 +327,7 @@ impl HalfStream {
         let mut data = data;
         loop {
             if start < self.off {
+                self.start_retaining();
                 let old = ((self.off - start) as usize).min(data.len());
                 self.stats.retransmitted_bytes += old as u64;
                 self.compare_retained(cfg, start, &data[..old]);
@@ -354,6 +361,7 @@ impl HalfStream {
             return;
         }
         self.stats.out_of_order_segments += 1;
+        self.start_retaining();
         self.insert(cfg, budget, start, data, out);
     }
 
@@ -526,10 +534,19 @@ impl HalfStream {
         self.stop(budget);
     }
 
+    /// The stream showed loss or reordering: from now on, delivered bytes are kept so that
+    /// later retransmissions can be compared.
+    fn start_retaining(&mut self) {
+        if !self.retaining {
+            self.retaining = true;
+            self.kept_from = self.off;
+        }
+    }
+
     /// Copies delivered bytes into the retention ring.
     fn keep(&mut self, cfg: &StreamConfig, data: &[u8]) {
         let w = cfg.retain;
-        if w == 0 {
+        if w == 0 || !self.retaining {
             return;
         }
         if self.ring.len() != w {

@@ -82,13 +82,18 @@ fn first_copy_wins_and_mismatch_is_counted() {
     let mut r = Rig::new(StreamConfig::default());
     r.syn(0);
     r.seg(1, b"abc");
-    // Retransmission of delivered bytes with other content.
+    // The stream's first retransmission: a clean stream kept nothing to compare with.
     r.seg(1, b"aXc");
+    assert_eq!(r.s.stats().overlap_mismatch_bytes, 0);
+    assert_eq!(r.s.stats().retransmitted_bytes, 3);
     // Out of order, then an overlapping in-order segment that disagrees on the buffered part.
     r.seg(7, b"ghi");
     r.seg(4, b"defGH");
     assert_eq!(r.out.data, b"abcdefghi");
-    assert_eq!(r.s.stats().overlap_mismatch_bytes, 1 + 2);
+    assert_eq!(r.s.stats().overlap_mismatch_bytes, 2);
+    // From now on delivered bytes are kept: a retransmission that differs is counted.
+    r.seg(4, b"dXf");
+    assert_eq!(r.s.stats().overlap_mismatch_bytes, 3);
     // Two buffered segments and one that overlaps both.
     r.seg(13, b"mn");
     r.seg(16, b"pq");

@@ -28,8 +28,8 @@ pub struct PendingQuery {
 /// first question (name compared ASCII case-insensitively, and type).
 ///
 /// Holds at most `capacity` pending queries ([`DEFAULT_TRACKER_CAPACITY`] by default) in a
-/// `Vec` that only grows up to the number actually outstanding (about 1 KiB each, for the
-/// [`NameBuf`]), and reuses it. When a query arrives while full, the oldest pending query is
+/// `Vec` reserved for all of them at creation (about 1 KiB each, for the [`NameBuf`]) and
+/// reused. When a query arrives while full, the oldest pending query is
 /// dropped and counted in [`Tracker::dropped`]. Retransmitted queries (same id and
 /// question) are kept as separate entries; a response answers the oldest match, so the
 /// round-trip time is measured from the first transmission.
@@ -54,10 +54,11 @@ impl Tracker {
         Self::with_capacity(DEFAULT_TRACKER_CAPACITY, NameStyle::Escaped)
     }
 
-    /// At most `capacity` (at least 1) pending queries, names written in `style`.
+    /// At most `capacity` (at least 1) pending queries, names written in `style`. The storage
+    /// for all of them (about 1 KiB each) is reserved here, so a tracker never grows later.
     pub fn with_capacity(capacity: usize, style: NameStyle) -> Self {
         Tracker {
-            pending: Vec::new(),
+            pending: Vec::with_capacity(capacity.max(1)),
             capacity: capacity.max(1),
             style,
             dropped: 0,
