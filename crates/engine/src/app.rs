@@ -314,7 +314,15 @@ pub(crate) struct AppLayer {
     pub dns_names: TopNames,
     pub http_hosts: TopNames,
     pub tls_snis: TopNames,
+    /// ICMP messages per (IPv6?, type, code): at most 65 536 distinct keys exist, and the map
+    /// is reserved for the usual few hundred; beyond `ICMP_KINDS` keys new ones are counted
+    /// as `icmp_other`.
+    icmp: hashbrown::HashMap<(bool, u8, u8), u64, foldhash::fast::FixedState>,
+    icmp_other: u64,
 }
+
+/// Distinct ICMP (type, code) pairs counted individually.
+const ICMP_KINDS: usize = 1024;
 
 fn proto_index(p: AppProto) -> usize {
     match p {
@@ -352,7 +360,24 @@ impl AppLayer {
             dns_names: TopNames::new(cfg.max_names),
             http_hosts: TopNames::new(cfg.max_names),
             tls_snis: TopNames::new(cfg.max_names),
+            icmp: hashbrown::HashMap::with_capacity_and_hasher(
+                ICMP_KINDS,
+                foldhash::fast::FixedState::with_seed(1),
+            ),
+            icmp_other: 0,
             cfg,
+        }
+    }
+
+    /// An ICMP or ICMPv6 message (any packet whose outermost transport is ICMP).
+    pub fn icmp(&mut self, v6: bool, t: u8, c: u8) {
+        let full = self.icmp.len() >= ICMP_KINDS;
+        match self.icmp.get_mut(&(v6, t, c)) {
+            Some(n) => *n += 1,
+            None if !full => {
+                self.icmp.insert((v6, t, c), 1);
+            }
+            None => self.icmp_other += 1,
         }
     }
 
@@ -1080,7 +1105,25 @@ impl AppLayer {
                 .then(b.1.last_ts.cmp(&a.1.last_ts))
                 .then(a.0.cmp(&b.0))
         });
+        let mut icmp: Vec<IcmpEntry> = self
+            .icmp
+            .iter()
+            .map(|(&(v6, t, c), &packets)| IcmpEntry {
+                version: if v6 { 6 } else { 4 },
+                icmp_type: t,
+                code: c,
+                name: wirescope_proto::icmp::describe(v6, t, c),
+                packets,
+            })
+            .collect();
+        icmp.sort_by(|a, b| {
+            b.packets
+                .cmp(&a.packets)
+                .then((a.version, a.icmp_type, a.code).cmp(&(b.version, b.icmp_type, b.code)))
+        });
         AppReport {
+            icmp,
+            icmp_other: self.icmp_other,
             flows,
             dns: DnsReport {
                 queries: st.dns_queries,

@@ -316,6 +316,11 @@ impl Engine {
             if let Some(a) = &pkt.arp {
                 self.app.arp(frame.ts, a, sink);
             }
+            match pkt.transport {
+                wirescope_wire::Transport::Icmp(i) => self.app.icmp(false, i.icmp_type, i.code),
+                wirescope_wire::Transport::Icmpv6(i) => self.app.icmp(true, i.icmp_type, i.code),
+                _ => {}
+            }
             if frame.ts.secs() != self.last_tick {
                 self.last_tick = frame.ts.secs();
                 self.app.tick(frame.ts, sink);

@@ -170,6 +170,10 @@ pub struct Loss {
 /// What the application layer saw (absent with the application layer off).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AppReport {
+    /// ICMP and ICMPv6 messages by type and code, most frequent first.
+    pub icmp: Vec<IcmpEntry>,
+    /// Messages of (type, code) pairs beyond the first 1 024 distinct ones.
+    pub icmp_other: u64,
     /// Flows per identified application protocol (`failed`: identification gave up).
     pub flows: BTreeMap<&'static str, u64>,
     pub dns: DnsReport,
@@ -261,4 +265,16 @@ pub struct ReassemblyReport {
     pub states_created: u64,
     /// Flows left unparsed because `max_states` flows already had application state.
     pub states_denied: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IcmpEntry {
+    /// 4 or 6.
+    pub version: u8,
+    #[serde(rename = "type")]
+    pub icmp_type: u8,
+    pub code: u8,
+    /// `type/code` names (`destination-unreachable/port-unreachable`).
+    pub name: String,
+    pub packets: u64,
 }

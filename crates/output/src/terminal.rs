@@ -338,6 +338,17 @@ fn render_app(a: &AppReport, out: &mut String) {
         .filter(|(_, n)| **n > 0)
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
+    if !a.icmp.is_empty() {
+        let mut t = Table::new("ICMP messages", vec!["type/code", "version", "packets"]);
+        for e in a.icmp.iter().take(20) {
+            t.row(vec![
+                format!("{} ({}/{})", e.name, e.icmp_type, e.code),
+                format!("ICMPv{}", e.version),
+                e.packets.to_string(),
+            ]);
+        }
+        t.render(out);
+    }
     if flows.is_empty() && a.arp.packets == 0 {
         return;
     }

@@ -8,6 +8,7 @@
 pub mod dhcp;
 pub mod dns;
 pub mod http;
+pub mod icmp;
 pub mod ident;
 pub mod ssh;
 pub mod stream;
