@@ -138,15 +138,38 @@ fn prefix(first: &[u8], sig: &[u8], what: Guess) -> Guess {
 fn http_request(first: &[u8]) -> Guess {
     let mut need_more = false;
     for m in METHODS {
-        let n = first.len().min(m.len() + 1);
-        let sig_ok = first[..n.min(m.len())] == m[..n.min(m.len())];
-        if !sig_ok {
+        let n = first.len().min(m.len());
+        if first[..n] != m[..n] {
             continue;
         }
         if first.len() <= m.len() {
             need_more = true;
-        } else if first[m.len()] == b' ' {
+            continue;
+        }
+        if first[m.len()] != b' ' {
+            continue;
+        }
+        // The request-target: origin form (`/`), asterisk, absolute http(s) URI, or CONNECT's
+        // authority. SIP (`sip:`), RTSP (`rtsp://`) and others share method names, not targets.
+        let target = &first[m.len() + 1..];
+        if *m == b"CONNECT" {
             return Guess::Http;
+        }
+        match target.first() {
+            None => need_more = true,
+            Some(b'/') | Some(b'*') => return Guess::Http,
+            Some(b'h') | Some(b'H') => {
+                for scheme in [&b"http://"[..], b"https://"] {
+                    let k = target.len().min(scheme.len());
+                    if target[..k].eq_ignore_ascii_case(&scheme[..k]) {
+                        if k == scheme.len() {
+                            return Guess::Http;
+                        }
+                        need_more = true;
+                    }
+                }
+            }
+            Some(_) => {}
         }
     }
     if need_more {
@@ -278,6 +301,33 @@ mod tests {
         );
         assert_eq!(tcp(Dir::ToServer, b"GE", (1, 2)), Guess::NeedMore);
         assert_eq!(tcp(Dir::ToServer, b"GETX", (1, 2)), Guess::Unknown);
+        assert_eq!(tcp(Dir::ToServer, b"GET ", (1, 2)), Guess::NeedMore);
+        assert_eq!(
+            tcp(Dir::ToServer, b"GET http://a/ HTTP/1.1", (1, 2)),
+            Guess::Http
+        );
+        assert_eq!(tcp(Dir::ToServer, b"GET htt", (1, 2)), Guess::NeedMore);
+        assert_eq!(
+            tcp(Dir::ToServer, b"CONNECT a:443 HTTP/1.1", (1, 2)),
+            Guess::Http
+        );
+        assert_eq!(
+            tcp(Dir::ToServer, b"OPTIONS * HTTP/1.1", (1, 2)),
+            Guess::Http
+        );
+        // Same method names, other protocols.
+        assert_eq!(
+            tcp(Dir::ToServer, b"OPTIONS sip:a@b SIP/2.0", (5060, 5060)),
+            Guess::Unknown
+        );
+        assert_eq!(
+            tcp(Dir::ToServer, b"NOTIFY sip:a@b SIP/2.0", (5060, 5060)),
+            Guess::Unknown
+        );
+        assert_eq!(
+            tcp(Dir::ToServer, b"OPTIONS rtsp://h/ RTSP/1.0", (1, 554)),
+            Guess::Unknown
+        );
         assert_eq!(tcp(Dir::ToClient, b"HTTP/1.1 200 OK", (1, 2)), Guess::Http);
         assert_eq!(tcp(Dir::ToClient, b"SSH-2.0-x", (1, 2)), Guess::Ssh);
         assert_eq!(tcp(Dir::ToClient, b"SS", (1, 2)), Guess::NeedMore);
