@@ -98,6 +98,112 @@ pub struct ArpEntry {
     pub requests: u64,
 }
 
+/// Payload bytes of fragmented UDP datagrams, kept until the fragment tracker says a datagram is
+/// complete, so that DNS and DHCP carried in fragments (large EDNS0 answers, DNSSEC, the
+/// amplification attacks built on them) are parsed like tshark's reassembly parses them.
+///
+/// Bounds: 1 024 datagrams and 16 MiB at once; an entry expires after 30 s of packet time (as
+/// the tracker's do). First copy of a byte wins. Buffers are pooled.
+struct UdpFragments {
+    map: hashbrown::HashMap<
+        (std::net::IpAddr, std::net::IpAddr, u32),
+        FragBuf,
+        foldhash::fast::RandomState,
+    >,
+    pool: Vec<Vec<u8>>,
+    bytes: usize,
+    dropped: u64,
+}
+
+struct FragBuf {
+    first_ts: Timestamp,
+    data: Vec<u8>,
+}
+
+const FRAG_DATAGRAMS: usize = 1024;
+const FRAG_BYTES: usize = 16 << 20;
+const FRAG_TIMEOUT_NS: u64 = 30_000_000_000;
+
+impl UdpFragments {
+    fn new() -> UdpFragments {
+        UdpFragments {
+            map: hashbrown::HashMap::with_capacity_and_hasher(FRAG_DATAGRAMS, Default::default()),
+            pool: Vec::with_capacity(FRAG_DATAGRAMS),
+            bytes: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Stores one fragment's bytes at their place in the datagram (the first fragment's data
+    /// begins after the 8-byte UDP header the decoder already read).
+    fn add(&mut self, ts: Timestamp, ip: &wirescope_wire::IpInfo, data: &[u8]) {
+        let at = usize::from(ip.frag_offset) + if ip.frag_offset == 0 { 8 } else { 0 };
+        let end = at + data.len();
+        if end > 65_535 {
+            self.dropped += 1;
+            return;
+        }
+        let key = (ip.src, ip.dst, ip.ident);
+        if !self.map.contains_key(&key) {
+            if self.map.len() >= FRAG_DATAGRAMS {
+                self.dropped += 1;
+                return;
+            }
+            let mut v = self.pool.pop().unwrap_or_default();
+            v.clear();
+            self.map.insert(
+                key,
+                FragBuf {
+                    first_ts: ts,
+                    data: v,
+                },
+            );
+        }
+        let Some(b) = self.map.get_mut(&key) else {
+            return;
+        };
+        if end > b.data.len() {
+            let grow = end - b.data.len();
+            if self.bytes + grow > FRAG_BYTES {
+                self.dropped += 1;
+                return;
+            }
+            self.bytes += grow;
+            b.data.resize(end, 0);
+        }
+        b.data[at..end].copy_from_slice(data);
+    }
+
+    /// The datagram's UDP payload bytes, `len` long, once complete; give the buffer back with
+    /// `put`.
+    fn take(&mut self, ip: &wirescope_wire::IpInfo) -> Option<Vec<u8>> {
+        let b = self.map.remove(&(ip.src, ip.dst, ip.ident))?;
+        self.bytes = self.bytes.saturating_sub(b.data.len());
+        Some(b.data)
+    }
+
+    fn put(&mut self, v: Vec<u8>) {
+        if self.pool.len() < FRAG_DATAGRAMS {
+            self.pool.push(v);
+        }
+    }
+
+    fn expire(&mut self, now: Timestamp) {
+        let pool = &mut self.pool;
+        let bytes = &mut self.bytes;
+        self.map.retain(|_, b| {
+            let keep = now.since(b.first_ts) <= FRAG_TIMEOUT_NS;
+            if !keep {
+                *bytes = bytes.saturating_sub(b.data.len());
+                if pool.len() < FRAG_DATAGRAMS {
+                    pool.push(std::mem::take(&mut b.data));
+                }
+            }
+            keep
+        });
+    }
+}
+
 /// Counters and top names of the application layer.
 #[derive(Default)]
 pub(crate) struct AppStats {
@@ -319,6 +425,7 @@ pub(crate) struct AppLayer {
     /// as `icmp_other`.
     icmp: hashbrown::HashMap<(bool, u8, u8), u64, foldhash::fast::FixedState>,
     icmp_other: u64,
+    frags: UdpFragments,
 }
 
 /// Distinct ICMP (type, code) pairs counted individually.
@@ -365,8 +472,45 @@ impl AppLayer {
                 foldhash::fast::FixedState::with_seed(1),
             ),
             icmp_other: 0,
+            frags: UdpFragments::new(),
             cfg,
         }
+    }
+
+    /// A UDP fragment captured whole (the engine calls this for every such fragment).
+    pub fn udp_fragment(&mut self, ts: Timestamp, ip: &wirescope_wire::IpInfo, data: &[u8]) {
+        self.frags.add(ts, ip, data);
+    }
+
+    /// The fragment tracker completed a UDP datagram: parse its payload like a datagram's.
+    pub fn udp_reassembled(
+        &mut self,
+        ts: Timestamp,
+        table: &mut FlowTable,
+        out: PacketOutcome,
+        r: &wirescope_flow::frag::Reassembled,
+        sink: &mut dyn Sink,
+    ) {
+        let Some(buf) = self.frags.take(&r.ip) else {
+            return;
+        };
+        let len = match r.transport {
+            Transport::Udp(u) => usize::from(u.length.saturating_sub(8)),
+            _ => 0,
+        };
+        if let Some(payload) = buf.get(8..8 + len).filter(|_| len > 0 && out.tracked) {
+            if let Some(fl) = table.flow_in_slot(out.slot) {
+                let before = fl.app_proto;
+                if before != AppProto::Failed {
+                    let after = self.udp_packet(ts, fl, out, payload, Some(r.ip), sink);
+                    if after != before {
+                        self.stats.flows[proto_index(after)] += 1;
+                        table.set_app_proto(out.slot, after);
+                    }
+                }
+            }
+        }
+        self.frags.put(buf);
     }
 
     /// An ICMP or ICMPv6 message (any packet whose outermost transport is ICMP).
@@ -429,7 +573,7 @@ impl AppLayer {
         }
         let after = match pkt.transport {
             Transport::Tcp(t) => self.tcp_packet(ts, fl, out, &t, pkt.payload, sink),
-            Transport::Udp(_) => self.udp_packet(ts, fl, out, pkt, sink),
+            Transport::Udp(_) => self.udp_packet(ts, fl, out, pkt.payload, pkt.ip, sink),
             _ => return,
         };
         if after != before {
@@ -551,15 +695,16 @@ impl AppLayer {
         ts: Timestamp,
         fl: &Flow,
         out: PacketOutcome,
-        pkt: &Packet<'_>,
+        payload: &[u8],
+        ip: Option<wirescope_wire::IpInfo>,
         sink: &mut dyn Sink,
     ) -> AppProto {
-        if pkt.payload.is_empty() {
+        if payload.is_empty() {
             return fl.app_proto;
         }
         let mut p = fl.app_proto;
         if p == AppProto::Unknown {
-            p = match ident::udp(pkt.payload, (fl.orig().1, fl.resp().1)) {
+            p = match ident::udp(payload, (fl.orig().1, fl.resp().1)) {
                 Guess::Dns => AppProto::Dns,
                 Guess::Dhcp => AppProto::Dhcp,
                 _ => {
@@ -593,7 +738,7 @@ impl AppLayer {
                     tracker,
                     &ctx,
                     dir,
-                    pkt.payload,
+                    payload,
                     sink,
                 );
                 // A DNS flow holds state only while a query is outstanding: most flows are
@@ -604,19 +749,26 @@ impl AppLayer {
                     self.put_state(slot, st);
                 }
             }
-            AppProto::Dhcp => self.dhcp_message(ts, pkt, fl, sink),
+            AppProto::Dhcp => self.dhcp_message(ts, payload, ip, fl, sink),
             _ => {}
         }
         p
     }
 
-    fn dhcp_message(&mut self, ts: Timestamp, pkt: &Packet<'_>, fl: &Flow, sink: &mut dyn Sink) {
-        let Ok(m) = dhcp::parse(pkt.payload) else {
+    fn dhcp_message(
+        &mut self,
+        ts: Timestamp,
+        payload: &[u8],
+        ip: Option<wirescope_wire::IpInfo>,
+        fl: &Flow,
+        sink: &mut dyn Sink,
+    ) {
+        let Ok(m) = dhcp::parse(payload) else {
             self.stats.dhcp_malformed += 1;
             return;
         };
         self.stats.dhcp_messages += 1;
-        let (src, dst) = match pkt.ip {
+        let (src, dst) = match ip {
             Some(ip) => (ip.src, ip.dst),
             None => return,
         };
@@ -635,6 +787,7 @@ impl AppLayer {
 
     /// Packet time moved on: expire old DHCP exchanges.
     pub fn tick(&mut self, ts: Timestamp, sink: &mut dyn Sink) {
+        self.frags.expire(ts);
         let stats = &mut self.stats;
         self.dhcp.expire(ts, &mut |tx| {
             stats.dhcp_transactions += 1;

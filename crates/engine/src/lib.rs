@@ -234,6 +234,9 @@ impl Engine {
             .filter(|ip| ip.is_fragment() && whole && pkt.tunnel_depth == 0)
         {
             let payload = u32::from(ip.total_len.saturating_sub(ip.header_len));
+            if self.cfg.app.enabled && ip.proto == wirescope_core::IpProto::UDP {
+                self.app.udp_fragment(frame.ts, &ip, pkt.payload);
+            }
             reassembled = self
                 .frags
                 .on_fragment(frame.ts, &ip, pkt.transport, payload);
@@ -305,13 +308,22 @@ impl Engine {
             sink.flow(fl);
         };
         let out = self.table.process(frame.ts, &pkt, &mut on_end);
+        let mut r_out = None;
         if let Some(r) = &reassembled {
-            self.table
-                .process_reassembled(frame.ts, r, pkt.vlan, &mut on_end);
+            r_out = Some(
+                self.table
+                    .process_reassembled(frame.ts, r, pkt.vlan, &mut on_end),
+            );
         }
         if app_on {
             if out.tracked && reassembled.is_none() {
                 self.app.packet(frame.ts, &mut self.table, out, &pkt, sink);
+            }
+            if let (Some(r), Some(o)) = (&reassembled, r_out) {
+                if r.ip.proto == wirescope_core::IpProto::UDP {
+                    self.app
+                        .udp_reassembled(frame.ts, &mut self.table, o, r, sink);
+                }
             }
             if let Some(a) = &pkt.arp {
                 self.app.arp(frame.ts, a, sink);
