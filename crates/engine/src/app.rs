@@ -358,6 +358,9 @@ struct FlowApp {
     dns: Option<dns::Tracker>,
     /// The session event was emitted (TLS, SSH).
     logged: bool,
+    /// The flow's originator is the protocol's server (the capture began with its bytes):
+    /// directions are swapped before the parsers see them.
+    flip: bool,
 }
 
 impl FlowApp {
@@ -372,6 +375,7 @@ impl FlowApp {
             parser: Parser::None,
             dns: None,
             logged: false,
+            flip: false,
         }
     }
 
@@ -401,6 +405,7 @@ impl FlowApp {
             t.drain(&mut |_| {});
         }
         self.logged = false;
+        self.flip = false;
     }
 }
 
@@ -624,6 +629,7 @@ impl AppLayer {
             proto,
             logged,
             dns: tracker,
+            flip,
             ..
         } = &mut *st;
         let (a, b) = streams.split_at_mut(1);
@@ -661,6 +667,7 @@ impl AppLayer {
             proto,
             logged,
             tracker,
+            flip,
             parsers: &mut self.parsers,
             ports: (fl.orig().1, fl.resp().1),
             ctx: &ctx,
@@ -856,6 +863,7 @@ impl AppLayer {
                 proto,
                 logged,
                 dns: tracker,
+                flip,
                 ..
             } = &mut *st;
             let mut tcp = TcpApp {
@@ -873,6 +881,7 @@ impl AppLayer {
                 proto,
                 logged,
                 tracker,
+                flip,
                 parsers: &mut self.parsers,
                 ports: (fl.orig().1, fl.resp().1),
                 ctx: &ctx,
@@ -997,6 +1006,7 @@ struct TcpApp<'a, 's> {
     proto: &'a mut AppProto,
     logged: &'a mut bool,
     tracker: &'a mut Option<dns::Tracker>,
+    flip: &'a mut bool,
     parsers: &'a mut ParserPool,
     ports: (u16, u16),
     ctx: &'a AppCtx<'a>,
@@ -1009,6 +1019,7 @@ impl TcpApp<'_, '_> {
         match c {
             Chunk::Gap(n) => {
                 self.stats.gaps += 1;
+                let dir = if *self.flip { dir.flip() } else { dir };
                 match &mut *self.parser {
                     Parser::Http(p) => p.gap(dir, n),
                     Parser::Tls(p) => p.gap(dir, n),
@@ -1041,12 +1052,12 @@ impl TcpApp<'_, '_> {
         let head = &mut self.head[i];
         // Bytes held from earlier chunks of this direction (identification needed more).
         let prev = head.len();
-        let g = if prev == 0 {
-            ident::tcp(dir, d, self.ports)
+        let (g, reversed) = if prev == 0 {
+            ident::tcp_oriented(dir, d, self.ports)
         } else {
             let room = HEAD_CAP.saturating_sub(prev);
             head.extend_from_slice(&d[..d.len().min(room)]);
-            ident::tcp(dir, head, self.ports)
+            ident::tcp_oriented(dir, head, self.ports)
         };
         let p = match g {
             Guess::Http => AppProto::Http,
@@ -1072,6 +1083,7 @@ impl TcpApp<'_, '_> {
             }
         };
         *self.proto = p;
+        *self.flip = reversed;
         let old = std::mem::replace(self.parser, Parser::None);
         self.parsers.put(old, self.cfg.pool);
         *self.parser = self.parsers.get(p);
@@ -1094,6 +1106,7 @@ impl TcpApp<'_, '_> {
         if d.is_empty() {
             return;
         }
+        let dir = if *self.flip { dir.flip() } else { dir };
         let ts = self.ctx.ts;
         match &mut *self.parser {
             Parser::Http(p) => {

@@ -2,14 +2,18 @@
 //!
 //! Method. Each known protocol has a signature on the first bytes a side sends, checked in
 //! either direction (the server may speak first, as in SSH):
-//! - HTTP: a request line (`METHOD SP`, method from the RFC 9110 / WebDAV registry) from the
-//!   client, or `HTTP/1.` from the server;
+//! - HTTP: a request line (`METHOD SP target`, method from the RFC 9110 / WebDAV registry and
+//!   a few more, target not a SIP/RTSP URI) or `HTTP/1.` — from either side: a capture that
+//!   starts with the server's bytes makes the server the flow's originator, and
+//!   [`tcp_oriented`] says so;
 //! - TLS: a handshake record header (type 22, version 3.0–3.4, length up to 2^14 + 2048)
 //!   whose first message is a ClientHello or ServerHello; an SSLv2-compatible ClientHello;
 //! - SSH: `SSH-` at the start of the stream;
-//! - DNS over TCP: port 53 and a length-prefixed message whose header is plausible;
-//! - DNS over UDP: port 53 (DNS), 5353 (mDNS) or 5355 (LLMNR) with a plausible header, or any
-//!   port when the datagram is a complete, strictly well-formed single-question query;
+//! - DNS over TCP: port 53 (as tshark: whatever is framed there is DNS; the parser counts what
+//!   is malformed);
+//! - DNS over UDP: port 53 (DNS), 5353 (mDNS) or 5355 (LLMNR) with at least a header's 12
+//!   bytes, or any port when the datagram is a complete, strictly well-formed single-question
+//!   query;
 //! - DHCP: UDP port 67/68 with the BOOTP magic cookie.
 //!
 //! A guess needs at most the first 8 bytes for TCP signatures; fewer bytes answer
@@ -72,40 +76,54 @@ const METHODS: &[&[u8]] = &[
     b"LABEL",
     b"ORDERPATCH",
     b"QUERY",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
 ];
 
 /// Identifies a TCP stream from the first bytes one side sent.
 pub fn tcp(dir: Dir, first: &[u8], ports: (u16, u16)) -> Guess {
+    tcp_oriented(dir, first, ports).0
+}
+
+/// Like [`tcp`], and also says whether the bytes came from the side that is the server of
+/// the protocol although the flow took it for the client (or the reverse): a capture that
+/// starts mid-connection with the server's data makes the server the flow's originator.
+/// HTTP (a request from the "server" side, a status line from the "client" side) and TLS (a
+/// ClientHello from the "server", a ServerHello from the "client") tell.
+pub fn tcp_oriented(dir: Dir, first: &[u8], ports: (u16, u16)) -> (Guess, bool) {
     if first.is_empty() {
-        return Guess::NeedMore;
+        return (Guess::NeedMore, false);
     }
     if let g @ (Guess::Ssh | Guess::NeedMore) = prefix(first, b"SSH-", Guess::Ssh) {
-        return g;
+        return (g, false);
     }
     match tls(first) {
         Guess::Unknown => {}
-        g => return g,
+        Guess::Tls => {
+            // Handshake type at byte 5 of a record; SSLv2 hellos are always ClientHellos.
+            let server_hello = first[0] == 0x16 && first.get(5) == Some(&2);
+            let reversed = (dir == Dir::ToServer) == server_hello;
+            return (Guess::Tls, reversed);
+        }
+        g => return (g, false),
     }
-    match dir {
-        Dir::ToServer => match http_request(first) {
-            Guess::Unknown => {}
-            g => return g,
-        },
-        Dir::ToClient => match prefix(first, b"HTTP/1.", Guess::Http) {
-            Guess::Unknown => {}
-            g => return g,
-        },
+    let req = http_request(first);
+    let resp = prefix(first, b"HTTP/1.", Guess::Http);
+    match (req, resp) {
+        (Guess::Http, _) => return (Guess::Http, dir == Dir::ToClient),
+        (_, Guess::Http) => return (Guess::Http, dir == Dir::ToServer),
+        (Guess::NeedMore, _) | (_, Guess::NeedMore) => return (Guess::NeedMore, false),
+        _ => {}
     }
     if ports.0 == 53 || ports.1 == 53 {
-        if first.len() < 14 {
-            return Guess::NeedMore;
+        // Like tshark, anything framed on port 53 is DNS; the parser reports malformed
+        // messages.
+        if first.len() < 2 {
+            return (Guess::NeedMore, false);
         }
-        let len = u16::from_be_bytes([first[0], first[1]]) as usize;
-        if len >= 12 && dns_header_plausible(&first[2..]) {
-            return Guess::Dns;
-        }
+        return (Guess::Dns, false);
     }
-    Guess::Unknown
+    (Guess::Unknown, false)
 }
 
 /// Identifies a UDP flow from one datagram.
@@ -114,7 +132,9 @@ pub fn udp(payload: &[u8], ports: (u16, u16)) -> Guess {
     if (has(67) || has(68)) && payload.get(236..240) == Some(&[99, 130, 83, 99][..]) {
         return Guess::Dhcp;
     }
-    if (has(53) || has(5353) || has(5355)) && dns_header_plausible(payload) {
+    // On the DNS ports any datagram that can hold a header is DNS (tshark's rule); the parser
+    // counts what is malformed.
+    if (has(53) || has(5353) || has(5355)) && payload.len() >= 12 {
         return Guess::Dns;
     }
     if strict_dns_query(payload) {
@@ -149,27 +169,40 @@ fn http_request(first: &[u8]) -> Guess {
         if first[m.len()] != b' ' {
             continue;
         }
-        // The request-target: origin form (`/`), asterisk, absolute http(s) URI, or CONNECT's
-        // authority. SIP (`sip:`), RTSP (`rtsp://`) and others share method names, not targets.
-        let target = &first[m.len() + 1..];
+        // The request-target, after any run of spaces. Anything is accepted except the schemes
+        // of protocols that share HTTP's method names (SIP, RTSP), and for CONNECT anything
+        // that cannot be an authority (NATS' `CONNECT {json}`).
+        let rest = &first[m.len()..];
+        let Some(start) = rest.iter().position(|&b| b != b' ') else {
+            need_more = true;
+            continue;
+        };
+        let target = &rest[start..];
         if *m == b"CONNECT" {
+            if target[0] == b'{' {
+                continue;
+            }
             return Guess::Http;
         }
-        match target.first() {
-            None => need_more = true,
-            Some(b'/') | Some(b'*') => return Guess::Http,
-            Some(b'h') | Some(b'H') => {
-                for scheme in [&b"http://"[..], b"https://"] {
-                    let k = target.len().min(scheme.len());
-                    if target[..k].eq_ignore_ascii_case(&scheme[..k]) {
-                        if k == scheme.len() {
-                            return Guess::Http;
-                        }
-                        need_more = true;
-                    }
+        let mut other = false;
+        for scheme in [
+            &b"sip:"[..],
+            b"sips:",
+            b"tel:",
+            b"rtsp:",
+            b"rtspu:",
+            b"rtsps:",
+        ] {
+            let k = target.len().min(scheme.len());
+            if target[..k].eq_ignore_ascii_case(&scheme[..k]) {
+                if k < scheme.len() {
+                    need_more = true;
                 }
+                other = true;
             }
-            Some(_) => {}
+        }
+        if !other {
+            return Guess::Http;
         }
     }
     if need_more {
@@ -206,23 +239,6 @@ pub fn tls(first: &[u8]) -> Guess {
         }
     }
     Guess::Unknown
-}
-
-/// A DNS header with sane counts (not a proof, a filter for the DNS ports).
-fn dns_header_plausible(m: &[u8]) -> bool {
-    if m.len() < 12 {
-        return false;
-    }
-    let flags = u16::from_be_bytes([m[2], m[3]]);
-    let opcode = (flags >> 11) & 0xf;
-    let qd = u16::from_be_bytes([m[4], m[5]]);
-    let an = u16::from_be_bytes([m[6], m[7]]);
-    let ns = u16::from_be_bytes([m[8], m[9]]);
-    let ar = u16::from_be_bytes([m[10], m[11]]);
-    let records = u32::from(qd) + u32::from(an) + u32::from(ns) + u32::from(ar);
-    // Each question takes at least 5 bytes and each record at least 11.
-    let min = 12 + 5 * u32::from(qd) + 11 * (u32::from(an) + u32::from(ns) + u32::from(ar));
-    opcode <= 6 && records > 0 && (min as usize) <= m.len().max(512)
 }
 
 /// A complete DNS query (QR = 0, opcode 0, one question, no answers) whose name is made of
@@ -306,7 +322,41 @@ mod tests {
             tcp(Dir::ToServer, b"GET http://a/ HTTP/1.1", (1, 2)),
             Guess::Http
         );
-        assert_eq!(tcp(Dir::ToServer, b"GET htt", (1, 2)), Guess::NeedMore);
+        assert_eq!(
+            tcp(Dir::ToServer, b"GET       /x HTTP/1.1", (1, 2)),
+            Guess::Http
+        );
+        assert_eq!(tcp(Dir::ToServer, b"GET . HTTP/1.1", (1, 2)), Guess::Http);
+        assert_eq!(
+            tcp(Dir::ToServer, b"RPC_IN_DATA /rpc HTTP/1.1", (1, 2)),
+            Guess::Http
+        );
+        assert_eq!(
+            tcp(Dir::ToServer, b"CONNECT {\"verbose\":false}", (1, 4222)),
+            Guess::Unknown
+        );
+        assert_eq!(tcp(Dir::ToServer, b"OPTIONS si", (1, 2)), Guess::NeedMore);
+        // A server's bytes first (capture started mid-connection): the flow is reversed.
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, b"HTTP/1.1 200 OK", (80, 1)),
+            (Guess::Http, true)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToClient, b"GET / HTTP/1.1", (80, 1)),
+            (Guess::Http, true)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, b"GET / HTTP/1.1", (1, 80)),
+            (Guess::Http, false)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, &[0x16, 3, 3, 0, 80, 2, 0, 0, 76], (443, 1)),
+            (Guess::Tls, true)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToClient, &[0x16, 3, 3, 0, 80, 2, 0, 0, 76], (1, 443)),
+            (Guess::Tls, false)
+        );
         assert_eq!(
             tcp(Dir::ToServer, b"CONNECT a:443 HTTP/1.1", (1, 2)),
             Guess::Http
@@ -354,6 +404,7 @@ mod tests {
         let mut dns = vec![0, 29, 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
         dns.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
         assert_eq!(tcp(Dir::ToServer, &dns, (5555, 53)), Guess::Dns);
+        assert_eq!(tcp(Dir::ToServer, &[0, 3, 1, 2, 3], (5555, 53)), Guess::Dns);
         assert_eq!(tcp(Dir::ToServer, &dns, (5555, 54)), Guess::Unknown);
     }
 
@@ -370,6 +421,8 @@ mod tests {
         trailing.push(0);
         assert_eq!(udp(&trailing, (40000, 5300)), Guess::Unknown);
         assert_eq!(udp(&[0u8; 40], (40000, 5300)), Guess::Unknown);
+        assert_eq!(udp(&[0u8; 12], (40000, 53)), Guess::Dns);
+        assert_eq!(udp(&[0u8; 11], (40000, 53)), Guess::Unknown);
         let mut dhcp = vec![0u8; 300];
         dhcp[236..240].copy_from_slice(&[99, 130, 83, 99]);
         assert_eq!(udp(&dhcp, (68, 67)), Guess::Dhcp);
