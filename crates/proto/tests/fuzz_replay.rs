@@ -1699,6 +1699,18 @@ fn corpus_is_present() {
 
 #[test]
 fn known_panics_still_reproduce() {
+    // Fixed findings stay in the corpus as regression seeds and must not panic again.
+    let fixed: &[(&str, &str)] = &[("ident", "crash-tls-empty-input")];
+    for (target, seed) in fixed {
+        let path = corpus_root().join(target).join(seed);
+        let input = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("regression seed {} missing: {e}", path.display()));
+        assert_eq!(
+            run_once(target, &input).map(|p| p.message),
+            None,
+            "{target}/{seed} panics again"
+        );
+    }
     for k in KNOWN {
         let path = corpus_root().join(k.target).join(k.reproducer);
         let input = std::fs::read(&path)
