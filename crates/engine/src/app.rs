@@ -344,11 +344,17 @@ enum Parser {
     DnsTcp([dns::TcpFramer; 2]),
 }
 
-/// Per-flow application state.
+/// Per-flow application state: the two reassembled streams and what consumes them.
 struct FlowApp {
     flow_id: u64,
-    proto: AppProto,
     streams: [HalfStream; 2],
+    p: FlowParse,
+}
+
+/// Identification and parsing state of one flow (everything but the streams, so that the
+/// streams can feed it while both are borrowed).
+struct FlowParse {
+    proto: AppProto,
     /// First bytes of each direction, kept while identification needs more.
     head: [Vec<u8>; 2],
     seen: [u64; 2],
@@ -367,33 +373,36 @@ impl FlowApp {
     fn new() -> FlowApp {
         FlowApp {
             flow_id: 0,
-            proto: AppProto::Unknown,
             streams: [HalfStream::new(), HalfStream::new()],
-            head: [Vec::new(), Vec::new()],
-            seen: [0; 2],
-            unknown: [false; 2],
-            parser: Parser::None,
-            dns: None,
-            logged: false,
-            flip: false,
+            p: FlowParse {
+                proto: AppProto::Unknown,
+                head: [Vec::new(), Vec::new()],
+                seen: [0; 2],
+                unknown: [false; 2],
+                parser: Parser::None,
+                dns: None,
+                logged: false,
+                flip: false,
+            },
         }
     }
 
     fn reset(&mut self, budget: &mut Budget, flow_id: u64) {
         self.flow_id = flow_id;
-        self.proto = AppProto::Unknown;
         for s in &mut self.streams {
             s.reset(budget);
         }
-        for h in &mut self.head {
+        let p = &mut self.p;
+        p.proto = AppProto::Unknown;
+        for h in &mut p.head {
             h.clear();
         }
-        self.seen = [0; 2];
-        self.unknown = [false; 2];
-        match &mut self.parser {
-            Parser::Http(p) => p.reset(),
-            Parser::Tls(p) => p.reset(),
-            Parser::Ssh(p) => p.reset(),
+        p.seen = [0; 2];
+        p.unknown = [false; 2];
+        match &mut p.parser {
+            Parser::Http(x) => x.reset(),
+            Parser::Tls(x) => x.reset(),
+            Parser::Ssh(x) => x.reset(),
             Parser::DnsTcp(f) => {
                 for x in f {
                     x.reset();
@@ -401,11 +410,11 @@ impl FlowApp {
             }
             Parser::None => {}
         }
-        if let Some(t) = &mut self.dns {
+        if let Some(t) = &mut p.dns {
             t.drain(&mut |_| {});
         }
-        self.logged = false;
-        self.flip = false;
+        p.logged = false;
+        p.flip = false;
     }
 }
 
@@ -620,18 +629,7 @@ impl AppLayer {
         let syn = t.flags & wirescope_wire::tcp_flags::SYN != 0;
         let fin = t.flags & wirescope_wire::tcp_flags::FIN != 0;
         let ack = t.flags & wirescope_wire::tcp_flags::ACK != 0;
-        let FlowApp {
-            streams,
-            head,
-            seen,
-            unknown,
-            parser,
-            proto,
-            logged,
-            dns: tracker,
-            flip,
-            ..
-        } = &mut *st;
+        let FlowApp { streams, p: f, .. } = &mut *st;
         let (a, b) = streams.split_at_mut(1);
         let (me, peer) = match dir {
             Dir::ToServer => (&mut a[0], &mut b[0]),
@@ -660,14 +658,7 @@ impl AppLayer {
                 http: &mut self.http_hosts,
                 sni: &mut self.tls_snis,
             },
-            head,
-            seen,
-            unknown,
-            parser,
-            proto,
-            logged,
-            tracker,
-            flip,
+            f,
             parsers: &mut self.parsers,
             ports: (fl.orig().1, fl.resp().1),
             ctx: &ctx,
@@ -680,8 +671,8 @@ impl AppLayer {
             peer.peer_ack(&scfg, budget, t.ack, &mut |c| tcp.chunk(dir.flip(), c));
         }
         let stop = tcp.finished();
-        let keep_parser = matches!(tcp.parser, Parser::Http(_));
-        let p = *tcp.proto;
+        let keep_parser = matches!(tcp.f.parser, Parser::Http(_));
+        let p = tcp.f.proto;
         if stop && !keep_parser {
             // Nothing more to learn: the state goes back to the pool.
             self.recycle(st);
@@ -738,7 +729,7 @@ impl AppLayer {
                 } else {
                     Dir::ToClient
                 };
-                let tracker = st.dns.get_or_insert_with(new_tracker);
+                let tracker = st.p.dns.get_or_insert_with(new_tracker);
                 dns_message(
                     &mut self.stats,
                     &mut self.dns_names,
@@ -831,7 +822,7 @@ impl AppLayer {
 
     fn recycle(&mut self, mut s: Box<FlowApp>) {
         self.stats.states_live = self.stats.states_live.saturating_sub(1);
-        let p = std::mem::replace(&mut s.parser, Parser::None);
+        let p = std::mem::replace(&mut s.p.parser, Parser::None);
         self.parsers.put(p, self.cfg.pool);
         for h in &mut s.streams {
             h.stop(&mut self.budget);
@@ -854,18 +845,7 @@ impl AppLayer {
         let ts = fl.last_ts;
         let ctx = AppCtx { ts, flow: fl };
         {
-            let FlowApp {
-                streams,
-                head,
-                seen,
-                unknown,
-                parser,
-                proto,
-                logged,
-                dns: tracker,
-                flip,
-                ..
-            } = &mut *st;
+            let FlowApp { streams, p: f, .. } = &mut *st;
             let mut tcp = TcpApp {
                 cfg: &self.cfg,
                 stats: &mut self.stats,
@@ -874,14 +854,7 @@ impl AppLayer {
                     http: &mut self.http_hosts,
                     sni: &mut self.tls_snis,
                 },
-                head,
-                seen,
-                unknown,
-                parser,
-                proto,
-                logged,
-                tracker,
-                flip,
+                f,
                 parsers: &mut self.parsers,
                 ports: (fl.orig().1, fl.resp().1),
                 ctx: &ctx,
@@ -899,7 +872,7 @@ impl AppLayer {
                 tcp.stats.overlap_mismatch_bytes += h.overlap_mismatch_bytes;
                 tcp.stats.depth_reached += u64::from(h.depth_reached);
             }
-            if let Some(t) = tcp.tracker.as_mut() {
+            if let Some(t) = tcp.f.dns.as_mut() {
                 let stats = &mut *tcp.stats;
                 let sink = &mut *tcp.sink;
                 t.drain(&mut |q| {
@@ -999,14 +972,7 @@ struct TcpApp<'a, 's> {
     cfg: &'a AppConfig,
     stats: &'a mut AppStats,
     names: Names<'a>,
-    head: &'a mut [Vec<u8>; 2],
-    seen: &'a mut [u64; 2],
-    unknown: &'a mut [bool; 2],
-    parser: &'a mut Parser,
-    proto: &'a mut AppProto,
-    logged: &'a mut bool,
-    tracker: &'a mut Option<dns::Tracker>,
-    flip: &'a mut bool,
+    f: &'a mut FlowParse,
     parsers: &'a mut ParserPool,
     ports: (u16, u16),
     ctx: &'a AppCtx<'a>,
@@ -1019,22 +985,22 @@ impl TcpApp<'_, '_> {
         match c {
             Chunk::Gap(n) => {
                 self.stats.gaps += 1;
-                let dir = if *self.flip { dir.flip() } else { dir };
-                match &mut *self.parser {
+                let dir = if self.f.flip { dir.flip() } else { dir };
+                match &mut self.f.parser {
                     Parser::Http(p) => p.gap(dir, n),
                     Parser::Tls(p) => p.gap(dir, n),
                     Parser::Ssh(p) => p.gap(dir, n),
                     Parser::DnsTcp(f) => f[dir.index()].gap(),
                     Parser::None => {
                         // Identification needs the stream's first bytes.
-                        self.unknown[dir.index()] = true;
-                        self.head[dir.index()].clear();
+                        self.f.unknown[dir.index()] = true;
+                        self.f.head[dir.index()].clear();
                         self.check_failed();
                     }
                 }
             }
             Chunk::Data(d) => {
-                if *self.proto == AppProto::Unknown {
+                if self.f.proto == AppProto::Unknown {
                     self.identify(dir, d);
                 } else {
                     self.feed(dir, d);
@@ -1045,11 +1011,11 @@ impl TcpApp<'_, '_> {
 
     fn identify(&mut self, dir: Dir, d: &[u8]) {
         let i = dir.index();
-        if self.unknown[i] {
+        if self.f.unknown[i] {
             return;
         }
-        self.seen[i] += d.len() as u64;
-        let head = &mut self.head[i];
+        self.f.seen[i] += d.len() as u64;
+        let head = &mut self.f.head[i];
         // Bytes held from earlier chunks of this direction (identification needed more).
         let prev = head.len();
         let (g, reversed) = if prev == 0 {
@@ -1065,7 +1031,7 @@ impl TcpApp<'_, '_> {
             Guess::Ssh => AppProto::Ssh,
             Guess::Dns => AppProto::Dns,
             Guess::Dhcp | Guess::Unknown => {
-                self.unknown[i] = true;
+                self.f.unknown[i] = true;
                 head.clear();
                 self.check_failed();
                 return;
@@ -1074,30 +1040,30 @@ impl TcpApp<'_, '_> {
                 if prev == 0 {
                     head.extend_from_slice(&d[..d.len().min(HEAD_CAP)]);
                 }
-                if self.seen[i] > self.cfg.ident_bytes || head.len() >= HEAD_CAP {
-                    self.unknown[i] = true;
+                if self.f.seen[i] > self.cfg.ident_bytes || head.len() >= HEAD_CAP {
+                    self.f.unknown[i] = true;
                     head.clear();
                     self.check_failed();
                 }
                 return;
             }
         };
-        *self.proto = p;
-        *self.flip = reversed;
-        let old = std::mem::replace(self.parser, Parser::None);
+        self.f.proto = p;
+        self.f.flip = reversed;
+        let old = std::mem::replace(&mut self.f.parser, Parser::None);
         self.parsers.put(old, self.cfg.pool);
-        *self.parser = self.parsers.get(p);
+        self.f.parser = self.parsers.get(p);
         // Replay the bytes held back from earlier chunks, then all of this one.
-        let mut held = std::mem::take(&mut self.head[i]);
+        let mut held = std::mem::take(&mut self.f.head[i]);
         self.feed(dir, &held[..prev.min(held.len())]);
         self.feed(dir, d);
         held.clear();
-        self.head[i] = held;
+        self.f.head[i] = held;
     }
 
     fn check_failed(&mut self) {
-        if self.unknown[0] && self.unknown[1] && *self.proto == AppProto::Unknown {
-            *self.proto = AppProto::Failed;
+        if self.f.unknown[0] && self.f.unknown[1] && self.f.proto == AppProto::Unknown {
+            self.f.proto = AppProto::Failed;
             self.stats.ident_failed += 1;
         }
     }
@@ -1106,9 +1072,9 @@ impl TcpApp<'_, '_> {
         if d.is_empty() {
             return;
         }
-        let dir = if *self.flip { dir.flip() } else { dir };
+        let dir = if self.f.flip { dir.flip() } else { dir };
         let ts = self.ctx.ts;
-        match &mut *self.parser {
+        match &mut self.f.parser {
             Parser::Http(p) => {
                 let stats = &mut *self.stats;
                 let names = &mut self.names;
@@ -1120,23 +1086,23 @@ impl TcpApp<'_, '_> {
             }
             Parser::Tls(p) => {
                 p.feed(dir, d);
-                if p.is_done() && !*self.logged {
+                if p.is_done() && !self.f.logged {
                     // TLS 1.3 becomes `established` only with application data both ways
                     // after the handshake: follow the record headers a little longer.
                     let v = p.session().version().unwrap_or(0);
                     let tls13 = v == 0x0304 || v & 0xff00 == 0x7f00;
-                    self.seen[dir.index()] += d.len() as u64;
-                    let waited = self.seen[0] + self.seen[1];
+                    self.f.seen[dir.index()] += d.len() as u64;
+                    let waited = self.f.seen[0] + self.f.seen[1];
                     if !tls13 || p.session().established || waited > TLS13_ESTABLISH_BYTES {
-                        *self.logged = true;
+                        self.f.logged = true;
                         tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
                     }
                 }
             }
             Parser::Ssh(p) => {
                 p.feed(dir, d);
-                if p.take_done() && !*self.logged {
-                    *self.logged = true;
+                if p.take_done() && !self.f.logged {
+                    self.f.logged = true;
                     self.stats.ssh_sessions += 1;
                     self.sink.ssh(self.ctx, p.session());
                 }
@@ -1147,7 +1113,7 @@ impl TcpApp<'_, '_> {
                 let sink = &mut *self.sink;
                 let ctx = self.ctx;
                 // DNS over TCP pairs queries and answers within the connection.
-                let tracker = self.tracker.get_or_insert_with(new_tracker);
+                let tracker = self.f.dns.get_or_insert_with(new_tracker);
                 f[dir.index()].feed(d, &mut |m| {
                     dns_message(stats, names, tracker, ctx, dir, m, sink)
                 });
@@ -1158,17 +1124,17 @@ impl TcpApp<'_, '_> {
 
     /// Whether nothing more can be learned from this flow's bytes.
     fn finished(&self) -> bool {
-        match &*self.parser {
-            Parser::Tls(_) | Parser::Ssh(_) => *self.logged,
+        match &self.f.parser {
+            Parser::Tls(_) | Parser::Ssh(_) => self.f.logged,
             Parser::Http(p) => p.is_tunnel(),
-            _ => *self.proto == AppProto::Failed,
+            _ => self.f.proto == AppProto::Failed,
         }
     }
 
     /// The flow ended: parsers flush and sessions never completed are logged.
     fn end(&mut self) {
         let ts = self.ctx.ts;
-        match &mut *self.parser {
+        match &mut self.f.parser {
             Parser::Http(p) => {
                 let stats = &mut *self.stats;
                 let names = &mut self.names;
@@ -1179,18 +1145,18 @@ impl TcpApp<'_, '_> {
                 });
             }
             Parser::Tls(p)
-                if !*self.logged
+                if !self.f.logged
                     && (p.session().client_hello.is_some()
                         || p.session().server_hello.is_some()) =>
             {
-                *self.logged = true;
+                self.f.logged = true;
                 tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
             }
             Parser::Ssh(p) => {
                 let s = p.session();
                 let seen = !s.client.banner.is_empty() || !s.server.banner.is_empty();
-                if !*self.logged && seen {
-                    *self.logged = true;
+                if !self.f.logged && seen {
+                    self.f.logged = true;
                     self.stats.ssh_sessions += 1;
                     self.sink.ssh(self.ctx, s);
                 }
