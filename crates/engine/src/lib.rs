@@ -43,6 +43,12 @@ use wirescope_flow::FlowTable;
 ///
 /// Application events borrow the parser's state; a sink that keeps anything copies it.
 pub trait Sink {
+    /// Every decoded packet, before flow tracking (detectors look at packets; output sinks
+    /// ignore them). For an IP fragment that completes a datagram, `pkt` is the fragment as
+    /// decoded (its transport header, if any, belongs to the first fragment).
+    fn packet(&mut self, _ts: Timestamp, _pkt: &wirescope_wire::Packet<'_>) {}
+    /// Packet time entered a new second (called before that second's first packet).
+    fn tick(&mut self, _ts: Timestamp) {}
     /// A flow ended (timeout, eviction, reuse, or end of input).
     fn flow(&mut self, _flow: &Flow) {}
     /// A DNS message, or a query that was never answered (at flow end).
@@ -293,6 +299,14 @@ impl Engine {
             5
         };
         self.series.add(frame.ts.secs(), class, wire);
+        if frame.ts.secs() != self.last_tick {
+            self.last_tick = frame.ts.secs();
+            sink.tick(frame.ts);
+            if self.cfg.app.enabled {
+                self.app.tick(frame.ts, sink);
+            }
+        }
+        sink.packet(frame.ts, &pkt);
         if matches!(pkt.transport, wirescope_wire::Transport::Tcp(_)) {
             self.tcp_segments += 1;
         }
@@ -332,10 +346,6 @@ impl Engine {
                 wirescope_wire::Transport::Icmp(i) => self.app.icmp(false, i.icmp_type, i.code),
                 wirescope_wire::Transport::Icmpv6(i) => self.app.icmp(true, i.icmp_type, i.code),
                 _ => {}
-            }
-            if frame.ts.secs() != self.last_tick {
-                self.last_tick = frame.ts.secs();
-                self.app.tick(frame.ts, sink);
             }
         }
     }
