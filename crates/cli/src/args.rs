@@ -70,6 +70,29 @@ pub struct Args {
     #[arg(long, value_name = "BYTES")]
     pub stream_depth: Option<u64>,
 
+    /// Detection configuration (TOML): alert hygiene (allow-lists, suppression, thresholds)
+    /// and per-detector parameters. `--print-config` shows every key with its default.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// A list of known-bad IPs, CIDRs or domains (one per line, Spamhaus DROP, Zeek Intel or
+    /// Suricata IP reputation format) for the `blocklist` detector. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub blocklist: Vec<PathBuf>,
+
+    /// Run no detectors (no alerts).
+    #[arg(long)]
+    pub no_detect: bool,
+
+    /// Exit with code 4 when at least one alert was raised (for scripts and CI gates).
+    #[arg(long)]
+    pub fail_on_alert: bool,
+
+    /// Print the detection configuration in effect (defaults, or --config merged in) as TOML
+    /// and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
     /// Print no summary (outputs requested with -w/--eve/--zeek-dir are still written).
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -3,7 +3,9 @@
 //!
 //! Exit codes: 0 success (also when stdout is closed early: broken pipe); 1 an input could not
 //! be read to its end (truncated or corrupt; everything readable was analysed and reported);
-//! 2 usage error, bad filter or unreadable/non-capture input; 3 an output could not be written.
+//! 2 usage error, bad filter, bad configuration or unreadable/non-capture input; 3 an output
+//! could not be written; 4 alerts were raised and `--fail-on-alert` was given (only when the
+//! run was otherwise successful).
 
 mod args;
 
@@ -13,6 +15,8 @@ use clap::Parser;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use wirescope_capture::{BpfFilter, CaptureReader, MergedReader, PcapWriter};
+use wirescope_detect::config::DetectConfig;
+use wirescope_detect::{Alert, AlertSink, AlertStatus, Detecting, Detection};
 use wirescope_engine::pipeline::{self, RunOptions};
 use wirescope_engine::{AppCtx, ArpEvent, DnsEvent, Engine, EngineConfig, Flow, Sink};
 use wirescope_output::zeek_app::ZeekAppLogs;
@@ -23,6 +27,24 @@ struct Sinks {
     eve: Option<EveWriter<io::BufWriter<std::fs::File>>>,
     zeek: Option<zeek::ZeekConnLog>,
     zeek_app: Option<ZeekAppLogs>,
+    /// Print alerts to standard error as they are raised.
+    live_alerts: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl AlertSink for Sinks {
+    fn alert(&mut self, a: &Alert) {
+        if let Some(e) = self.eve.as_mut() {
+            e.alert(a);
+        }
+        if self.live_alerts && a.status == AlertStatus::New {
+            let line = terminal::alert_line(a);
+            match &self.bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
 }
 
 impl Sinks {
@@ -97,7 +119,39 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The detection configuration: defaults, then `--config`, then `--blocklist` files (read
+/// here: the detect crate does no I/O).
+fn detect_config(args: &Args) -> Result<DetectConfig> {
+    let mut cfg = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read configuration {}", p.display()))?;
+            DetectConfig::from_toml(&p.display().to_string(), &text)?
+        }
+        None => DetectConfig::default(),
+    };
+    let bl = &mut cfg.detectors.blocklist;
+    let mut files = bl.files.clone();
+    files.extend(args.blocklist.iter().cloned());
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .with_context(|| format!("cannot read blocklist {}", f.display()))?;
+        bl.sources.push((f.display().to_string(), text));
+    }
+    Ok(cfg)
+}
+
 fn run(args: &Args) -> Result<ExitCode, Failure> {
+    let dcfg = detect_config(args).map_err(Failure::Usage)?;
+    if args.print_config {
+        print!("{}", dcfg.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut detection = if args.no_detect {
+        None
+    } else {
+        Some(Detection::new(&dcfg).map_err(|e| Failure::Usage(e.into()))?)
+    };
     if args.read.is_empty() {
         return Err(Failure::Usage(anyhow::anyhow!(
             "no input: give a capture file with -r FILE (- for stdin); see --help"
@@ -134,6 +188,8 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         eve: None,
         zeek: None,
         zeek_app: None,
+        live_alerts: !args.quiet && !args.json,
+        bar: None,
     };
     if let Some(p) = &args.eve {
         let f = std::fs::File::create(p)
@@ -176,6 +232,7 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         );
         b
     });
+    sinks.bar = bar.clone();
     let mut progress = |done: u64, total: Option<u64>| {
         if let Some(b) = &bar {
             if let Some(t) = total {
@@ -190,7 +247,18 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         max_packets: args.count,
         progress: Some(&mut progress),
     };
-    let (mut report, outcome) = pipeline::run(&mut reader, &mut engine, opts, &mut sinks);
+    let (mut report, outcome) = match detection.as_mut() {
+        Some(det) => {
+            let mut d = Detecting {
+                det,
+                inner: &mut sinks,
+            };
+            let r = pipeline::run(&mut reader, &mut engine, opts, &mut d);
+            d.finish();
+            r
+        }
+        None => pipeline::run(&mut reader, &mut engine, opts, &mut sinks),
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -230,11 +298,29 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let printed = if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        if let Some(det) = &detection {
+            v["alerts"] = serde_json::to_value(det.alerts()).unwrap_or_default();
+            v["detection"] = serde_json::json!({
+                "manager": det.manager().stats,
+                "detectors": det.detector_stats().into_iter()
+                    .map(|(id, s)| (id.as_str().to_string(), serde_json::json!(s)))
+                    .collect::<serde_json::Map<_, _>>(),
+            });
+        }
+        serde_json::to_writer_pretty(&mut out, &v)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out))
     } else if !args.quiet {
-        out.write_all(terminal::render(&report).as_bytes())
+        let mut text = terminal::render(&report);
+        if let Some(det) = &detection {
+            text.push_str(&terminal::render_alerts(
+                det.alerts(),
+                &det.manager().stats,
+                &det.detector_stats(),
+            ));
+        }
+        out.write_all(text.as_bytes())
     } else {
         Ok(())
     };
@@ -258,10 +344,13 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     for e in &outcome.read_errors {
         eprintln!("wirescope: {e}");
     }
-    Ok(if outcome.read_errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    let alerted = detection.as_ref().is_some_and(|d| !d.alerts().is_empty());
+    Ok(if !outcome.read_errors.is_empty() {
         ExitCode::from(1)
+    } else if args.fail_on_alert && alerted {
+        ExitCode::from(4)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -6,6 +6,7 @@
 //! the final report only.
 
 pub mod eve;
+pub mod eve_alert;
 pub mod eve_app;
 pub mod terminal;
 pub mod zeek;

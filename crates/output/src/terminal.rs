@@ -424,3 +424,100 @@ fn render_app(a: &AppReport, out: &mut String) {
         t.render(out);
     }
 }
+
+/// One line for an alert as it is raised (printed live to standard error).
+pub fn alert_line(a: &wirescope_detect::Alert) -> String {
+    let ep = |e: Option<wirescope_detect::Endpoint>| match e {
+        Some(e) => match e.port {
+            Some(p) => format!("{}:{p}", e.ip),
+            None => e.ip.to_string(),
+        },
+        None => "*".to_string(),
+    };
+    format!(
+        "ALERT [{}:{}] sev {} {} -> {}: {}",
+        a.detector,
+        a.kind,
+        a.severity,
+        ep(a.src),
+        ep(a.dst),
+        a.signature
+    )
+}
+
+/// The alerts section of the summary: every alert in its final state, with the evidence
+/// keys that explain it, and the per-detector state counters.
+pub fn render_alerts(
+    alerts: &[wirescope_detect::Alert],
+    stats: &wirescope_detect::manager::ManagerStats,
+    detectors: &[(
+        wirescope_detect::DetectorId,
+        wirescope_detect::DetectorStats,
+    )],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nAlerts: {}", alerts.len());
+    if alerts.is_empty() {
+        let _ = writeln!(out, "  none ({} detectors ran)", detectors.len());
+    }
+    let mut t = Table::new(
+        "",
+        vec![
+            "id", "detector", "kind", "sev", "source", "target", "onset", "seconds",
+        ],
+    );
+    for a in alerts {
+        let ep = |e: Option<wirescope_detect::Endpoint>| match e {
+            Some(e) => match e.port {
+                Some(p) => format!("{}:{p}", e.ip),
+                None => e.ip.to_string(),
+            },
+            None => "*".to_string(),
+        };
+        t.row(vec![
+            a.id.to_string(),
+            a.detector.to_string(),
+            a.kind.to_string(),
+            a.severity.to_string(),
+            ep(a.src),
+            ep(a.dst),
+            a.onset.to_string(),
+            format!("{:.1}", a.last_seen.since(a.onset) as f64 / 1e9),
+        ]);
+    }
+    t.render(&mut out);
+    for a in alerts {
+        let ev = serde_json::Value::Object(a.evidence.clone()).to_string();
+        let ev = if ev.chars().count() > 300 {
+            let s: String = ev.chars().take(300).collect();
+            format!("{s}…")
+        } else {
+            ev
+        };
+        let _ = writeln!(out, "  #{} {}\n      evidence {}", a.id, a.signature, ev);
+    }
+    if stats.allowed_total + stats.suppressed_total + stats.thresholded_total > 0 {
+        let _ = writeln!(
+            out,
+            "  not raised: {} allow-listed, {} suppressed, {} over a threshold",
+            stats.allowed_total, stats.suppressed_total, stats.thresholded_total
+        );
+    }
+    let evicted: u64 = detectors.iter().map(|(_, s)| s.evicted_total).sum();
+    if evicted > 0 {
+        let mut d = Table::new(
+            "Detector state (entries dropped because a table was full)",
+            vec!["detector", "entries", "capacity", "evicted"],
+        );
+        for (id, s) in detectors {
+            d.row(vec![
+                id.to_string(),
+                s.entries.to_string(),
+                s.capacity.to_string(),
+                s.evicted_total.to_string(),
+            ]);
+        }
+        d.render(&mut out);
+    }
+    out
+}
