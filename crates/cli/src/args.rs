@@ -88,6 +88,12 @@ pub struct Args {
     #[arg(long)]
     pub fail_on_alert: bool,
 
+    /// Learning mode: after the run, write to FILE an allow-list (TOML `[[alerts.allow]]`
+    /// entries, one per alerting source and detector) that would silence every alert of this
+    /// run. Run it on traffic known to be clean, review the file, then append it to --config.
+    #[arg(long, value_name = "FILE")]
+    pub propose_allow: Option<PathBuf>,
+
     /// Print the detection configuration in effect (defaults, or --config merged in) as TOML
     /// and exit.
     #[arg(long)]

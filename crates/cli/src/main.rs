@@ -344,6 +344,11 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     for e in &outcome.read_errors {
         eprintln!("wirescope: {e}");
     }
+    if let (Some(p), Some(det)) = (&args.propose_allow, &detection) {
+        std::fs::write(p, proposed_allow_list(det.alerts()))
+            .with_context(|| format!("cannot write {}", p.display()))
+            .map_err(Failure::Output)?;
+    }
     let alerted = detection.as_ref().is_some_and(|d| !d.alerts().is_empty());
     Ok(if !outcome.read_errors.is_empty() {
         ExitCode::from(1)
@@ -359,4 +364,31 @@ fn engine_last_ts(r: &wirescope_engine::Report) -> Option<wirescope_core::Timest
     Some(wirescope_core::Timestamp::from_secs_f64(
         r.timeseries.start_epoch as f64 + r.duration_s,
     ))
+}
+
+/// Learning mode: one `[[alerts.allow]]` entry per (detector, alerting address) of the run,
+/// the source when the alert has one, else the target.
+fn proposed_allow_list(alerts: &[Alert]) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    for a in alerts {
+        let (ip, side) = match (a.src, a.dst) {
+            (Some(s), _) => (s.ip, "src"),
+            (None, Some(d)) => (d.ip, "dst"),
+            (None, None) => continue,
+        };
+        seen.insert((a.detector.as_str(), ip, side, a.signature.clone()));
+    }
+    let mut out = String::from(
+        "# Proposed by `wirescope --propose-allow`: every alert of a run on traffic taken as clean.\n\
+         # Review each entry before adding it to the configuration given with --config.\n",
+    );
+    for (det, ip, side, sig) in seen {
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!(
+                "\n# {sig}\n[[alerts.allow]]\ncidr = \"{ip}\"\nside = \"{side}\"\ndetector = \"{det}\"\n"
+            ),
+        );
+    }
+    out
 }

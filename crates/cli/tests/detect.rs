@@ -163,3 +163,35 @@ fn print_config_is_a_valid_config() {
     );
     std::fs::remove_file(cfg).ok();
 }
+
+#[test]
+fn learning_mode_proposes_an_allow_list_that_silences_the_run() {
+    let f = fixture("teardrop.pcap");
+    let proposed = tmp("proposed.toml");
+    let out = wirescope(&[
+        "-q",
+        "-r",
+        f.to_str().unwrap(),
+        "--propose-allow",
+        proposed.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&proposed).unwrap();
+    assert!(text.contains("cidr = \"10.1.1.1\""), "{text}");
+    assert!(text.contains("detector = \"protocol_anomaly\""), "{text}");
+    let out = wirescope(&[
+        "-q",
+        "--fail-on-alert",
+        "--config",
+        proposed.to_str().unwrap(),
+        "-r",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(proposed).ok();
+}

@@ -24,7 +24,11 @@ fn corpus() -> PathBuf {
     let p = std::env::var_os("WIRESCOPE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("../shared/corpus"));
-    assert!(p.is_dir(), "corpus not found at {} (set WIRESCOPE_CORPUS)", p.display());
+    assert!(
+        p.is_dir(),
+        "corpus not found at {} (set WIRESCOPE_CORPUS)",
+        p.display()
+    );
     p
 }
 
@@ -211,7 +215,11 @@ fn report(set: &str, rows: &[Row]) -> String {
             r.detected,
             r.packets.map_or("—".into(), |n| n.to_string()),
             r.seconds.map_or("—".into(), |x| format!("{x:.3}")),
-            if r.others.is_empty() { "none" } else { &r.others },
+            if r.others.is_empty() {
+                "none"
+            } else {
+                &r.others
+            },
             r.note
         );
     }
@@ -266,7 +274,10 @@ fn assert_rows(set: &str, rows: &[Row], table: &str) {
         "{set}: {} expectation(s) not met:\n{}\n\nfull table:\n{table}",
         bad.len(),
         bad.iter()
-            .map(|r| format!("  {} expected {} detected {}", r.capture, r.expected, r.detected))
+            .map(|r| format!(
+                "  {} expected {} detected {}",
+                r.capture, r.expected, r.detected
+            ))
             .collect::<Vec<_>>()
             .join("\n")
     );
@@ -400,13 +411,21 @@ fn lab_scenarios_raise_the_right_alerts_and_benign_ones_none() {
             table,
             "| {} | none | {} | — | — | — | benign |",
             f.file_name().unwrap().to_string_lossy(),
-            if seen.is_empty() { "none".to_string() } else { format!("{} alerts", seen.len()) }
+            if seen.is_empty() {
+                "none".to_string()
+            } else {
+                format!("{} alerts", seen.len())
+            }
         );
         for a in seen {
             noisy.push(format!("{}: {}:{}", f.display(), a.detector, a.kind));
         }
     }
     std::fs::write(root().join("target/detection-lab.md"), &table).unwrap();
-    assert!(noisy.is_empty(), "false alerts in benign lab scenarios:\n{}", noisy.join("\n"));
+    assert!(
+        noisy.is_empty(),
+        "false alerts in benign lab scenarios:\n{}",
+        noisy.join("\n")
+    );
     assert_rows("lab", &rows, &table);
 }
