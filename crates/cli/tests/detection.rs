@@ -93,7 +93,7 @@ fn alerts(capture: &Path, extra: &[&str]) -> Vec<Seen> {
 }
 
 fn matches(t: &Truth, a: &Seen) -> bool {
-    t.classes.iter().any(|c| *c == a.detector)
+    t.classes.contains(&a.detector)
         && t.attacker.is_none_or(|x| a.src == Some(x))
         && t.victim.is_none_or(|x| a.dst == Some(x))
 }
