@@ -197,3 +197,35 @@ fn no_alert_on_benign_corpus() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+#[test]
+fn mqtt_heartbeats_are_beacons_without_the_port_allow_list() {
+    // The trade-off, measured: the Schlage lock's MQTT-over-TLS keep-alive (every 300 s)
+    // scores above 0.8; only the default `ignore_ports` entry 8883 keeps it quiet.
+    let f = common::corpus_file("benign/tj-oconnor-IoT-Dataset/pcaps/schlage-lock-01.pcap");
+    assert!(common::of(&common::run(&f), D).is_empty());
+    let mut cfg = wirescope_detect::config::DetectConfig::default();
+    cfg.detectors.beacon.ignore_ports.retain(|&p| p != 8883);
+    let alerts = common::run_with(&[f], &cfg);
+    let mine = common::of(&alerts, D);
+    assert!(!mine.is_empty(), "{}", common::describe(&alerts));
+    assert_eq!(mine[0].dst.unwrap().port, Some(8883));
+    assert_eq!(mine[0].src.unwrap().ip.to_string(), "192.168.1.122");
+}
+
+#[test]
+fn hue_bridge_setup_polling_needs_min_span() {
+    // The other trade-off, measured: during setup the Hue Bridge polls a cloud server over
+    // HTTP every 2 s for about 100 s — as regular as a beacon (score 0.94). `min_span_s`
+    // (300) keeps it quiet; it also means a 2 s beacon loop shorter than 5 minutes is missed.
+    let f =
+        common::corpus_file("benign/aucad-iot-sentinel/iot-sentinel/HueBridge/Setup-A-1-STA.pcap");
+    assert!(common::of(&common::run(&f), D).is_empty());
+    let mut cfg = wirescope_detect::config::DetectConfig::default();
+    cfg.detectors.beacon.min_span_s = 20;
+    let alerts = common::run_with(&[f], &cfg);
+    let mine = common::of(&alerts, D);
+    assert_eq!(mine.len(), 1, "{}", common::describe(&alerts));
+    assert_eq!(mine[0].src.unwrap().ip.to_string(), "10.10.10.6");
+    assert!(mine[0].evidence["median_interval_s"].as_f64().unwrap() < 3.0);
+}

@@ -36,7 +36,10 @@
 //! Benign software that polls a server on a timer IS a beacon by this definition: update
 //! checkers, IoT cloud heartbeats, monitoring agents, mail clients. The defaults trade recall
 //! for silence on the corpus's IoT captures (minimum connections and span, the ignored
-//! ports); add known pollers to `[[alerts.allow]]` rather than lowering `min_score`.
+//! ports): without 8883 in `ignore_ports` the Schlage lock's MQTT/TLS keep-alive (300 s)
+//! reaches 0.8; without `min_span_s` the Hue Bridge's setup polling (HTTP every 2 s for
+//! ~100 s) scores 0.94, so a 2 s beacon loop shorter than five minutes is missed too. Add
+//! known pollers to `[[alerts.allow]]` rather than lowering `min_score`.
 //! Missed: beacons over one long-lived connection (no new flows: a UDP beacon reusing its
 //! source port merges into one flow until the flow timeout), beacons with heavy random
 //! jitter (RITA's weakness too), and C2 that checks in fewer than `min_connections` times.
