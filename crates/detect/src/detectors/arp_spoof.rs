@@ -8,7 +8,8 @@
 //!   request, a gratuitous announcement or a solicited reply is the MAC's **own** address;
 //!   a claim made by an **unsolicited reply** (no request from the reply's target for that
 //!   address in the last `request_window_s`, old Bro's rule) is a **forged** claim on the
-//!   reply's target (the victim);
+//!   reply's target (the victim). A unicast request whose sender address was bound to
+//!   another MAC and is not the sender's own is a forged claim too (poisoning by request);
 //! - Snort's checks, kept as evidence: unicast ARP request, Ethernet source ≠ ARP sender
 //!   MAC; bogons (arpwatch): broadcast/multicast/zero sender MAC, 0.0.0.0 sender in a reply;
 //! - arpwatch's "changed ethernet address" and "flip flop" per IPv4 address (binding table).
@@ -311,6 +312,12 @@ impl Detector for ArpSpoof {
             1 => {
                 if eth.dst[0] & 1 == 0 {
                     m.unicast_requests += 1;
+                    // Poisoning by request: a unicast request whose sender address was bound
+                    // to another MAC and is not this MAC's own (Linux's cache refresh uses
+                    // the host's own address, so it never gets here).
+                    if overwrote && !gratuitous && !m.owns(sender_ip) {
+                        forged = Some(m.add_forged(sender_ip, a.target_ip, true, ts));
+                    }
                 }
                 if sender_ip != [0; 4] && !bogon_sender && eth.dst[0] & 1 == 1 {
                     let before = m.n_own;
@@ -351,43 +358,36 @@ impl Detector for ArpSpoof {
         }
 
         if let Some(f) = forged {
-            let own = m.own_other_than(f.claimed);
-            let draft = match own {
-                Some(own) => Some((
-                    "mitm",
-                    0u16,
-                    own,
-                    format!(
-                        "ARP spoofing (MITM): {} ({}) claims {} to {}",
-                        fmt_mac(&sender_mac),
-                        ip(own),
-                        ip(f.claimed),
-                        ip(f.victim)
-                    ),
-                    1u8,
-                )),
+            // Decide first, format only when an update is due (no allocation per reply).
+            let decision = match m.own_other_than(f.claimed) {
+                Some(own) => Some(("mitm", 0u16, own, 1u8)),
                 None if f.overwrote
                     && f.count >= self.cfg.min_unsolicited
                     && f.last.since(f.first) <= win_ns =>
                 {
-                    Some((
-                        "forged_replies",
-                        1u16,
-                        [0; 4],
+                    Some(("forged_replies", 1u16, [0; 4], 2u8))
+                }
+                None => None,
+            };
+            if let Some((kind, kind_index, own, severity)) = decision {
+                if m.every.due(ts, SEC) {
+                    let signature = if kind == "mitm" {
+                        format!(
+                            "ARP spoofing (MITM): {} ({}) claims {} to {}",
+                            fmt_mac(&sender_mac),
+                            ip(own),
+                            ip(f.claimed),
+                            ip(f.victim)
+                        )
+                    } else {
                         format!(
                             "ARP spoofing: {} forged {} replies claiming {} to {}",
                             fmt_mac(&sender_mac),
                             f.count,
                             ip(f.claimed),
                             ip(f.victim)
-                        ),
-                        2u8,
-                    ))
-                }
-                None => None,
-            };
-            if let Some((kind, kind_index, own, signature, severity)) = draft {
-                if m.every.due(ts, SEC) {
+                        )
+                    };
                     let mut d: AlertDraft = host_draft(
                         DetectorId::ArpSpoof,
                         kind,
