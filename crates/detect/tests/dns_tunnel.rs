@@ -149,3 +149,146 @@ fn no_alert_on_benign_corpus() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// A synthetic capture of queries (and A answers) from 10.0.0.5 to the resolver 10.0.0.53,
+/// one per 100 ms, each from its own source port.
+fn dns_pcap(file: &str, names: &[(String, u16)]) -> PathBuf {
+    use wirescope_testkit::dns;
+    use wirescope_testkit::packet::{Ipv4, PacketBuilder};
+    let (c, r) = ([10, 0, 0, 5], [10, 0, 0, 53]);
+    let (cm, rm) = ([2, 0, 0, 0, 0, 5], [2, 0, 0, 0, 0, 0x53]);
+    let mut b = PacketBuilder::new();
+    let mut frames = Vec::new();
+    let t0 = 1_700_000_000_000_000_000u64;
+    for (i, (name, qt)) in names.iter().enumerate() {
+        let t = t0 + i as u64 * 100_000_000;
+        let sport = 20000 + (i % 40000) as u16;
+        let id = i as u16;
+        let mut q = Vec::new();
+        dns::query(&mut q, id, name, *qt);
+        let f = b
+            .ethernet(cm, rm)
+            .ipv4(Ipv4::new(c, r))
+            .udp(sport, 53)
+            .payload(&q)
+            .finish()
+            .to_vec();
+        frames.push((t, f));
+        let mut a = Vec::new();
+        dns::response(
+            &mut a,
+            id,
+            name,
+            *qt,
+            0,
+            60,
+            &[dns::Rdata::A([127, 0, 0, 2])],
+        );
+        let f = b
+            .ethernet(rm, cm)
+            .ipv4(Ipv4::new(r, c))
+            .udp(53, sport)
+            .payload(&a)
+            .finish()
+            .to_vec();
+        frames.push((t + 1_000_000, f));
+    }
+    let bytes =
+        wirescope_testkit::pcap::ethernet_file(frames.iter().map(|(t, f)| (*t, f.as_slice())));
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(file);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// A pseudo-random lowercase base32 string of `n` characters.
+fn b32(seed: u64, n: usize) -> String {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b"abcdefghijklmnopqrstuvwxyz234567"[(x % 32) as usize] as char
+        })
+        .collect()
+}
+
+#[test]
+fn synthetic_tunnel_alerts_and_look_alikes_do_not() {
+    // The positive control: 300 encoded names under one domain.
+    let tunnel: Vec<(String, u16)> = (0..300)
+        .map(|i| {
+            (
+                format!("{}.{}.t.exfil.example.com", b32(i, 50), b32(i + 7, 40)),
+                1,
+            )
+        })
+        .collect();
+    let alerts = common::run(&dns_pcap("dns_synth_tunnel.pcap", &tunnel));
+    let mine = common::of(&alerts, D);
+    assert_eq!(mine.len(), 1, "{}", common::describe(&alerts));
+    assert_eq!(mine[0].evidence["domain"], "example.com");
+    assert_eq!(mine[0].src.unwrap().ip.to_string(), "10.0.0.5");
+    assert_eq!(mine[0].dst.unwrap().ip.to_string(), "10.0.0.53");
+
+    let look_alikes: Vec<(&str, Vec<(String, u16)>)> = vec![
+        // DNSBL: reversed IPv4 addresses under a zone not in `ignore_domains`.
+        (
+            "dnsbl",
+            (0..400u64)
+                .map(|i| {
+                    (
+                        format!(
+                            "{}.{}.{}.203.bl.example.net",
+                            i % 250,
+                            i / 7 % 250,
+                            i / 3 % 250
+                        ),
+                        1,
+                    )
+                })
+                .collect(),
+        ),
+        // Reverse lookups.
+        (
+            "ptr",
+            (0..400u64)
+                .map(|i| (format!("{}.{}.0.10.in-addr.arpa", i % 250, i / 250), 12))
+                .collect(),
+        ),
+        // CDN / cloud: long hashed names, but a handful per registered domain.
+        (
+            "cdn",
+            (0..400u64)
+                .map(|i| {
+                    (
+                        format!("{}.cdn{}.example{}.com", b32(i, 40), i % 97, i % 97),
+                        1,
+                    )
+                })
+                .collect(),
+        ),
+        // DGA: one name per registered domain.
+        (
+            "dga",
+            (0..400u64)
+                .map(|i| (format!("{}.com", b32(i, 16)), 1))
+                .collect(),
+        ),
+        // Many unique but short, readable hostnames under one domain (an intranet).
+        (
+            "intranet",
+            (0..400u64)
+                .map(|i| (format!("host{i}.corp.example.org"), 1))
+                .collect(),
+        ),
+    ];
+    for (what, names) in look_alikes {
+        let alerts = common::run(&dns_pcap(&format!("dns_synth_{what}.pcap"), &names));
+        assert!(
+            common::of(&alerts, D).is_empty(),
+            "{what}: {}",
+            common::describe(&alerts)
+        );
+    }
+}
