@@ -11,7 +11,8 @@
 //!   reply's target (the victim). A unicast request whose sender address was bound to
 //!   another MAC and is not the sender's own is a forged claim too (poisoning by request);
 //! - Snort's checks, kept as evidence: unicast ARP request, Ethernet source ≠ ARP sender
-//!   MAC; bogons (arpwatch): broadcast/multicast/zero sender MAC, 0.0.0.0 sender in a reply;
+//!   MAC, unicast Ethernet destination ≠ ARP target MAC; bogons (arpwatch): broadcast,
+//!   multicast or zero sender MAC, 0.0.0.0 sender in a reply;
 //! - arpwatch's "changed ethernet address" and "flip flop" per IPv4 address (binding table).
 //!
 //! Gratuitous ARP (sender IP = target IP), ARP probes (sender 0.0.0.0 in a request), a single
@@ -116,6 +117,7 @@ struct MacState {
     unsolicited: u32,
     unicast_requests: u32,
     eth_mismatch: u32,
+    eth_dst_mismatch: u32,
     bogons: u32,
     every: Every,
 }
@@ -304,6 +306,10 @@ impl Detector for ArpSpoof {
         if eth.src != sender_mac {
             m.eth_mismatch += 1;
         }
+        // Snort: a unicast frame whose Ethernet destination is not the ARP target MAC.
+        if a.target_mac != [0; 6] && eth.dst[0] & 1 == 0 && eth.dst != a.target_mac {
+            m.eth_dst_mismatch += 1;
+        }
         if bogon_sender {
             m.bogons += 1;
         }
@@ -414,6 +420,7 @@ impl Detector for ArpSpoof {
                         "unsolicited_replies" => m.unsolicited,
                         "unicast_requests" => m.unicast_requests,
                         "eth_src_mismatch" => m.eth_mismatch,
+                        "eth_dst_mismatch" => m.eth_dst_mismatch,
                         "bogons" => m.bogons,
                         "overwrote_binding" => f.overwrote,
                         "window_s" => self.cfg.window_s,
