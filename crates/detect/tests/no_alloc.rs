@@ -85,7 +85,7 @@ fn warmed_up_detection_allocates_nothing_per_packet() {
     let mut engine = Engine::new(EngineConfig::default());
     let mut det = Detection::new(&DetectConfig::default()).unwrap();
     let span = packets.last().unwrap().ts.since(packets[0].ts) + 86_400_000_000_000;
-    let mut feed = |engine: &mut Engine, det: &mut Detection, shift: u64| {
+    let feed = |engine: &mut Engine, det: &mut Detection, shift: u64| {
         let mut nothing = Nothing;
         let mut sink = Detecting {
             det,
