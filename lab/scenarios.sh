@@ -386,12 +386,12 @@ sc_beacon() {
     topo victim:10 attacker:66
     lab_nginx victim
     cap_start
-    local loop="for i in \$(seq 1 25); do curl -s -o /dev/null --max-time 2 \"http://$V/beacon?id=wsl-\$i\"; sleep \$(awk -v r=\$RANDOM 'BEGIN{printf \"%.2f\", 1.8 + (r % 41) / 100}'); done"
+    local loop="for i in \$(seq 1 32); do curl -s -o /dev/null --max-time 2 \"http://$V/beacon?id=wsl-\$i\"; sleep \$(awk -v r=\$RANDOM 'BEGIN{printf \"%.2f\", 9 + (r % 201) / 100}'); done"
     SC_TOOL=$(lab_quote bash -c "$loop")
-    lab_cmd attacker timeout -k 5 75 bash -c "$loop" || lab_die "beacon loop failed"
-    lab_truth_add beacon "$A" "$V" "$LAB_T0" "$LAB_T1" "25 HTTP GET /beacon, one new connection every 2 s +-0.2 s"
+    lab_cmd attacker timeout -k 5 420 bash -c "$loop" || lab_die "beacon loop failed"
+    lab_truth_add beacon "$A" "$V" "$LAB_T0" "$LAB_T1" "32 HTTP GET /beacon, one new connection every 10 s +-1 s (the beacon detector needs 300 s of history)"
     cap_stop
-    lab_expect 25 "beacon connections" "src host $A and dst port 80 and tcp[tcpflags] == tcp-syn"
+    lab_expect 32 "beacon connections" "src host $A and dst port 80 and tcp[tcpflags] == tcp-syn"
 }
 
 # ---------------------------------------------------------------- benign
