@@ -226,6 +226,27 @@ enum Outcome {
 struct Contact {
     first: Timestamp,
     outcome: Outcome,
+    /// Probe packets sent to the target while unanswered.
+    packets: u16,
+    /// Unanswered packets beyond which silence is a one-way conversation, not a failure:
+    /// [`MAX_PROBE_PACKETS`], or 2 for bare ACK and FIN-ACK (the first packets a capture sees
+    /// of an ongoing connection; a scanner sends one and at most one retransmission).
+    max_packets: u16,
+}
+
+/// More unanswered packets than this to one target is a one-way conversation, not a probe:
+/// scanners send one probe and a retransmission or two within the probe timeout (nmap: at
+/// most one UDP retransmission at -T4; Linux SYN retransmissions at 1 s and 3 s).
+const MAX_PROBE_PACKETS: u16 = 3;
+
+impl Contact {
+    fn on_timeout(&self) -> Outcome {
+        if self.packets <= self.max_packets {
+            Outcome::Failed
+        } else {
+            Outcome::Neutral
+        }
+    }
 }
 
 #[derive(Default)]
@@ -322,6 +343,27 @@ struct Sweep {
     n_hosts: u8,
 }
 
+impl Sweep {
+    /// The hosts are scattered over more /24 (IPv6: /48) networks than half their number:
+    /// peer-to-peer contacts (Gnutella, DHT, QUIC peers in the nDPI captures), not a sweep of
+    /// a network. An outbound Internet-wide UDP sweep is missed by this rule (documented).
+    fn spread(&self) -> bool {
+        let hosts = &self.hosts[..usize::from(self.n_hosts)];
+        let prefix = |h: &IpAddr| -> u64 {
+            match h {
+                IpAddr::V4(a) => u64::from(u32::from(*a) >> 8),
+                IpAddr::V6(a) => (u128::from(*a) >> 80) as u64 | 1 << 63,
+            }
+        };
+        let distinct = hosts
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !hosts[..*i].iter().any(|g| prefix(g) == prefix(h)))
+            .count();
+        hosts.len() >= 4 && distinct * 2 > hosts.len()
+    }
+}
+
 #[derive(Default)]
 struct Source {
     /// ln of the TRW likelihood ratio.
@@ -372,11 +414,27 @@ impl PortScan {
 
     /// A probe-shaped packet: records the first contact (or a retransmission).
     fn probe(&mut self, ts: Timestamp, t: Target, p: Probe, ip_proto: u8, out: &mut Alerts<'_>) {
-        let new = self.contacts.get(&t).is_none();
+        let new = match self.contacts.get_mut(&t) {
+            None => true,
+            Some(c) => {
+                c.packets = c.packets.saturating_add(1);
+                if c.outcome == Outcome::Pending && c.packets > c.max_packets {
+                    self.resolve(ts, t, Outcome::Neutral, out);
+                    return;
+                }
+                false
+            }
+        };
         if new {
             self.contacts.entry(t, ts, || Contact {
                 first: ts,
                 outcome: Outcome::Pending,
+                packets: 1,
+                max_packets: if matches!(p, Probe::Ack | Probe::Maimon) {
+                    2
+                } else {
+                    MAX_PROBE_PACKETS
+                },
             });
         }
         self.count(
@@ -472,6 +530,8 @@ impl PortScan {
         self.contacts.entry(t, ts, || Contact {
             first: ts,
             outcome: Outcome::Failed,
+            packets: 1,
+            max_packets: MAX_PROBE_PACKETS,
         });
         self.trw(ts, t.src, Outcome::Failed);
         self.count(ts, t, p, ip_proto, Some(None), Outcome::Failed, out);
@@ -528,12 +588,12 @@ impl PortScan {
         if c.failed >= fixed {
             v.push("fixed_failed_targets");
         }
-        if scanner && c.failed >= self.cfg.min_failures {
+        if scanner && c.failed >= self.cfg.min_failures && mostly_failed(c.succeeded, c.failed) {
             v.push("trw");
         }
         if burst
             && c.unanswered() >= self.cfg.burst_unanswered
-            && c.succeeded.saturating_mul(4) <= c.unanswered()
+            && mostly_failed(c.succeeded, c.unanswered())
         {
             v.push("unanswered_burst");
         }
@@ -543,10 +603,12 @@ impl PortScan {
     fn quick_crossed(&self, c: &Counts, fixed: u32, scanner: bool, burst: bool) -> bool {
         let scanner = scanner && burst;
         c.failed >= fixed
-            || (scanner && c.failed >= self.cfg.min_failures)
+            || (scanner
+                && c.failed >= self.cfg.min_failures
+                && mostly_failed(c.succeeded, c.failed))
             || (burst
                 && c.unanswered() >= self.cfg.burst_unanswered
-                && c.succeeded.saturating_mul(4) <= c.unanswered())
+                && mostly_failed(c.succeeded, c.unanswered()))
     }
 
     /// Raises or refreshes the alerts of target `t`'s pair and sweep.
@@ -567,7 +629,8 @@ impl PortScan {
             if let Some(s) = self.sweeps.get(&k) {
                 let burst = s.c.dominant().burst_ok();
                 let fresh = s.c.raised.is_none()
-                    && self.quick_crossed(&s.c, self.cfg.horizontal_hosts, scanner, burst);
+                    && self.quick_crossed(&s.c, self.cfg.horizontal_hosts, scanner, burst)
+                    && !(t.class == CLASS_UDP && s.spread());
                 if fresh || (s.c.raised.is_some() && s.c.dirty) {
                     self.report_sweep(ts, k, fresh, out);
                 }
@@ -977,7 +1040,7 @@ impl PortScan {
             if age >= window {
                 due.push((*k, c.outcome, true));
             } else if c.outcome == Outcome::Pending && age >= timeout {
-                due.push((*k, c.outcome, false));
+                due.push((*k, c.on_timeout(), false));
             }
         }
         for &(t, o, forget) in &due {
@@ -992,7 +1055,7 @@ impl PortScan {
                     s.c.forget(o);
                 }
             } else {
-                self.resolve(ts, t, Outcome::Failed, out);
+                self.resolve(ts, t, o, out);
             }
         }
         self.due = due;
@@ -1083,6 +1146,13 @@ fn quoted(b: &[u8], v6: bool) -> Option<(IpAddr, IpAddr, u8, (u16, u16))> {
         )
     });
     Some((src, dst, proto, ports))
+}
+
+/// At most one success per four failures on this host or port: a client that mostly
+/// succeeds (a browser, a mail client) is not scanning even when TRW flagged its source after
+/// a bad streak elsewhere (nDPI's url_redirection capture: 48 successes, 6 failures).
+fn mostly_failed(succeeded: u32, failed: u32) -> bool {
+    succeeded.saturating_mul(4) <= failed
 }
 
 /// Not a unicast host address: probes to these are discovery, not scans.
@@ -1211,11 +1281,11 @@ impl Detector for PortScan {
         due.clear();
         for (k, _, c) in self.contacts.iter() {
             if c.outcome == Outcome::Pending {
-                due.push((*k, c.outcome, false));
+                due.push((*k, c.on_timeout(), false));
             }
         }
-        for &(t, _, _) in &due {
-            self.resolve(ts, t, Outcome::Failed, out);
+        for &(t, o, _) in &due {
+            self.resolve(ts, t, o, out);
         }
         self.due = due;
         for (_, _, p) in self.pairs.iter_mut() {
