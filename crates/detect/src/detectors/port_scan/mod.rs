@@ -13,7 +13,15 @@
 //! - failure: RST, ICMP destination unreachable (the quoted header names the probe, so a
 //!   capture holding only the answers still counts), or no answer within `probe_timeout_s`
 //!   (resolved on the tick);
-//! - neutral: ICMP time exceeded (traceroute), which says nothing about the target.
+//! - neutral: ICMP time exceeded (traceroute), which says nothing about the target; and
+//!   silence after more than 3 packets to one target (2 for bare ACK / FIN-ACK): that is a
+//!   one-way conversation (a capture that misses the other direction), not a probe.
+//!
+//! Never probes: SYN-ACKs and RSTs (answers, or backscatter of someone else's spoofed
+//! traffic), anything to a multicast or broadcast address or MAC (SSDP, mDNS, NetBIOS, DHCP),
+//! gratuitous ARP and ARP probes, bare ACKs and UDP from a service port (< 1024) to an
+//! ephemeral port (a server's side of a conversation), and ICMP errors quoting such a
+//! server's packet (late DNS replies to a closed socket).
 //!
 //! Two tests run on these outcomes (detection.md, "Port scans"):
 //! 1. **Threshold Random Walk** (Jung, Paxson, Berger, Balakrishnan 2004) per source: the log
@@ -24,37 +32,57 @@
 //!    class, port) (horizontal): each target is forgotten `window_s` after its first contact
 //!    (Zeek's recommended scan policy: unique failed targets with 15-minute expiry).
 //!
-//! A vertical alert (key: source, destination) is raised when, on one destination, the failed
-//! distinct ports reach `vertical_ports` (Zeek: 15), or `min_failures` when TRW flagged the
-//! source, or when `burst_unanswered` distinct ports are unanswered (failed or still pending)
-//! with at most a quarter as many successes (catches fast scans of filtered hosts before any
-//! timeout). An `ip_protocol_scan` is `ip_protocols` distinct IP protocol numbers sent to one
-//! host. A horizontal alert (`host_sweep`, key: source, no destination) uses
-//! `horizontal_hosts` (Zeek: 25), `min_failures` with TRW, and the unanswered burst for
-//! ICMP/ARP/UDP/raw-TCP probes (never for OS-stack SYNs: a browser opens many connections at
-//! once). The alert kind is the dominant probe type; it is fixed when the alert is raised and
-//! its evidence is refreshed at most once a second of packet time.
+//! A vertical alert (key: source, destination) is raised when, on one destination:
+//! - `vertical_ports` distinct ports failed (Zeek's scan.bro: 15), or
+//! - TRW flagged the source and `min_failures` distinct ports failed (TRW alone would flag
+//!   any host with four failures in a row anywhere: the count ties it to one victim), or
+//! - `burst_unanswered` distinct ports are unanswered (failed or still pending), catching
+//!   fast scans of filtered hosts before any timeout;
+//!
+//! each with at most one success per four failures (a client that mostly succeeds is not
+//! scanning). An `ip_protocol_scan` is `ip_protocols` distinct IP protocol numbers sent to
+//! one host. A horizontal alert (`host_sweep`, key: source, no destination) uses the same
+//! rules with `horizontal_hosts` (Zeek: 25) on one port (or ICMP echo, or ARP), except that
+//! sweeps of OS-stack SYNs (`connect()`, recognised by SACK/timestamp/window-scale options)
+//! need the fixed threshold (browsers open many connections at once; IoT devices fail to reach
+//! a few cloud servers in a row), and UDP sweeps whose hosts are scattered over more /24s
+//! than half their number are peer-to-peer traffic, not a network sweep.
+//!
+//! The alert kind is the dominant probe type (`syn_scan`, `connect_scan`, `fin_scan`,
+//! `xmas_scan`, `null_scan`, `ack_scan` (ACK and window scans look alike on the wire),
+//! `maimon_scan`, `udp_scan`, `ip_protocol_scan`, `host_sweep`), fixed when the alert is
+//! raised; the evidence is refreshed at most once a second of packet time and names the scan
+//! type, direction, probes, distinct ports (first 20, sorted) and hosts, failures, successes,
+//! TRW likelihood ratio, window, thresholds crossed, probe rate and `fast_scanner` (rate at
+//! or above `fast_probes_per_s`: masscan, zmap, nmap -T5).
 //!
 //! # Parameters (defaults)
 //! See [`Config`]: `probe_timeout_s` 3, `window_s` 900, `trw_theta0` 0.8, `trw_theta1` 0.2,
 //! `trw_eta1` 99, `trw_eta0` 0.01, `min_failures` 5, `vertical_ports` 15, `horizontal_hosts`
-//! 25, `burst_unanswered` 10, `ip_protocols` 8, `fast_probes_per_s` 1000, table caps.
+//! 25, `burst_unanswered` 10, `ip_protocols` 8, `fast_probes_per_s` 1000, `max_sources`
+//! 16 384, `max_contacts` 131 072, `max_pairs` 16 384, `max_sweeps` 16 384.
 //!
-//! # Known false positives
-//! One-way captures (only one direction seen) turn every first contact into a timeout
-//! failure; a host that legitimately probes (monitoring systems, vulnerability scanners,
-//! network discovery) is a scanner by this definition; UDP services that never answer
-//! (syslog, NetFlow export) only count once per port. Packets to multicast and broadcast
-//! addresses, gratuitous ARP and ARP probes are never probes.
+//! # Known false positives and misses
+//! - Hosts that legitimately probe (monitoring, vulnerability scanners, network discovery
+//!   such as Canon BJNP printer search) are scanners by this definition: allow-list them.
+//! - Peer-to-peer clients whose peers sit behind NATs with several ports each can cross the
+//!   TRW rule on one peer (nDPI's gnutella capture).
+//! - A router ARPing for many absent hosts of its LAN is an ARP sweep.
+//! - Misses: distributed scans (many sources, each under threshold) are not correlated yet;
+//!   scans slower than one probe per `window_s` rely on TRW alone and are not reported; an
+//!   outbound Internet-wide UDP sweep is taken for peer-to-peer traffic; SCTP INIT scans are
+//!   not tracked.
 //!
 //! # Cost
-//! Per packet: up to four bounded-table look-ups, no allocation. Per tick (once a second of
-//! packet time): one pass over the pending-contact table. Allocation only when raising.
+//! Per packet: up to four bounded-table look-ups, no allocation (a raise allocates, at most
+//! once a second per alert). Per tick (once a second of packet time): one pass over the
+//! contacts (timeouts, window expiry) and over the pairs and sweeps (idle expiry, refresh).
 //!
 //! # State bound
-//! Four [`Table`]s: sources (`max_sources`, 16 384), contacts (`max_contacts`, 131 072),
-//! vertical pairs (`max_pairs`, 16 384), horizontal sweeps (`max_sweeps`, 16 384); about
-//! 20 MB at the caps.
+//! Four [`Table`]s: sources (`max_sources`), contacts (`max_contacts`), vertical pairs
+//! (`max_pairs`), horizontal sweeps (`max_sweeps`); about 30 MB at the default caps. Idle
+//! entries go after `window_s`; a full table evicts its least recently seen entry
+//! (`evicted_total`).
 
 mod classify;
 mod report;
@@ -106,9 +134,14 @@ pub struct Config {
     /// A scan at or above this many probes per second is reported as `fast_scanner`
     /// (masscan's default rate is 100, zmap and masscan are run at thousands) (ours).
     pub fast_probes_per_s: u32,
+    /// Sources with TRW state (one entry ≈ 60 B).
     pub max_sources: usize,
+    /// First contacts (source, destination, protocol, port) with their outcome (≈ 120 B):
+    /// at 131 072, a scan of 65 535 ports of two hosts fits within the window.
     pub max_contacts: usize,
+    /// (source, destination) pairs, vertical counters (≈ 280 B).
     pub max_pairs: usize,
+    /// (source, protocol, port) sweeps, horizontal counters (≈ 480 B).
     pub max_sweeps: usize,
 }
 
