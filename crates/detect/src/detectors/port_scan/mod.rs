@@ -215,8 +215,13 @@ impl PortScan {
         let new = match self.contacts.get_mut(&t) {
             None => true,
             Some(c) => {
+                // Once answered, later packets to the target are a conversation (a bulk
+                // flow's ACKs), not probes: two look-ups per packet in steady state.
+                if c.outcome != Outcome::Pending {
+                    return;
+                }
                 c.packets = c.packets.saturating_add(1);
-                if c.outcome == Outcome::Pending && c.packets > c.max_packets {
+                if c.packets > c.max_packets {
                     self.resolve(ts, t, Outcome::Neutral, out);
                     return;
                 }
