@@ -125,7 +125,7 @@ impl PortScan {
             };
             // The quoted packet was a server's answer (a late DNS reply to a closed socket):
             // the unreachable is backscatter, not the outcome of a probe.
-            let reply = matches!(qp, 6 | 17) && qsport < 1024 && qport >= 1024;
+            let reply = (qp == 17 && qsport < 1024) || (qp == 6 && qsport < 1024 && qport >= 1024);
             let (class, probe) = match qp {
                 6 => (CLASS_TCP, Probe::Syn),
                 17 => (CLASS_UDP, Probe::Udp),

@@ -19,9 +19,10 @@
 //!
 //! Never probes: SYN-ACKs and RSTs (answers, or backscatter of someone else's spoofed
 //! traffic), anything to a multicast or broadcast address or MAC (SSDP, mDNS, NetBIOS, DHCP),
-//! gratuitous ARP and ARP probes, bare ACKs and UDP from a service port (< 1024) to an
-//! ephemeral port (a server's side of a conversation), and ICMP errors quoting such a
-//! server's packet (late DNS replies to a closed socket).
+//! gratuitous ARP and ARP probes, bare ACKs from a service port (< 1024) to an ephemeral
+//! port and any UDP from a service port (a server's side of a conversation, or DNS / NTP /
+//! SNMP reflection), and ICMP errors quoting such a server's packet (late DNS replies to a
+//! closed socket).
 //!
 //! Two tests run on these outcomes (detection.md, "Port scans"):
 //! 1. **Threshold Random Walk** (Jung, Paxson, Berger, Balakrishnan 2004) per source: the log
@@ -48,6 +49,11 @@
 //! a few cloud servers in a row), and UDP sweeps whose hosts are scattered over more /24s
 //! than half their number are peer-to-peer traffic, not a network sweep.
 //!
+//! A **distributed scan** (`distributed_scan`, key: no source, the victim) is
+//! `distributed_sources` sources, each refused (RST or ICMP unreachable: never silence, so
+//! floods and reflection in one-way captures do not count) on at least 2 TCP ports of one
+//! victim, covering `distributed_ports` distinct ports together (see `distributed.rs`).
+//!
 //! The alert kind is the dominant probe type (`syn_scan`, `connect_scan`, `fin_scan`,
 //! `xmas_scan`, `null_scan`, `ack_scan` (ACK and window scans look alike on the wire),
 //! `maimon_scan`, `udp_scan`, `ip_protocol_scan`, `host_sweep`), fixed when the alert is
@@ -60,7 +66,8 @@
 //! See [`Config`]: `probe_timeout_s` 3, `window_s` 900, `trw_theta0` 0.8, `trw_theta1` 0.2,
 //! `trw_eta1` 99, `trw_eta0` 0.01, `min_failures` 5, `vertical_ports` 15, `horizontal_hosts`
 //! 25, `burst_unanswered` 10, `ip_protocols` 8, `fast_probes_per_s` 1000, `max_sources`
-//! 16 384, `max_contacts` 131 072, `max_pairs` 16 384, `max_sweeps` 16 384.
+//! 16 384, `max_contacts` 131 072, `max_pairs` 16 384, `max_sweeps` 16 384,
+//! `distributed_sources` 5, `distributed_ports` 25, `max_victims` 16 384.
 //!
 //! # Known false positives and misses
 //! - Hosts that legitimately probe (monitoring, vulnerability scanners, network discovery
@@ -68,23 +75,29 @@
 //! - Peer-to-peer clients whose peers sit behind NATs with several ports each can cross the
 //!   TRW rule on one peer (nDPI's gnutella capture).
 //! - A router ARPing for many absent hosts of its LAN is an ARP sweep.
-//! - Misses: distributed scans (many sources, each under threshold) are not correlated yet;
-//!   scans slower than one probe per `window_s` rely on TRW alone and are not reported; an
-//!   outbound Internet-wide UDP sweep is taken for peer-to-peer traffic; SCTP INIT scans are
-//!   not tracked.
+//! - An Internet-facing server sees background scanning from many sources: with enough of it
+//!   within `window_s`, that is a `distributed_scan` (raise `distributed_sources` or set it
+//!   to 0 to disable).
+//! - Misses: distributed scans of filtered ports or over UDP; scans slower than one probe per
+//!   `window_s` rely on TRW alone and are not reported; an outbound Internet-wide UDP sweep is
+//!   taken for peer-to-peer traffic; UDP scans from a source port below 1024 (nmap -g 53);
+//!   SCTP INIT scans and IPv6 neighbour-discovery sweeps are not tracked.
 //!
 //! # Cost
-//! Per packet: up to four bounded-table look-ups, no allocation (a raise allocates, at most
-//! once a second per alert). Per tick (once a second of packet time): one pass over the
+//! Per packet: two bounded-table look-ups in steady state (is it an answer? is the target
+//! already answered?), up to six while a target is being probed; no allocation (a raise
+//! allocates, at most once a second per alert). Per tick (once a second of packet time): one pass over the
 //! contacts (timeouts, window expiry) and over the pairs and sweeps (idle expiry, refresh).
 //!
 //! # State bound
-//! Four [`Table`]s: sources (`max_sources`), contacts (`max_contacts`), vertical pairs
-//! (`max_pairs`), horizontal sweeps (`max_sweeps`); about 30 MB at the default caps. Idle
+//! Five [`Table`]s: sources (`max_sources`), contacts (`max_contacts`), vertical pairs
+//! (`max_pairs`), horizontal sweeps (`max_sweeps`), distributed-scan victims
+//! (`max_victims`); about 35 MB at the default caps. Idle
 //! entries go after `window_s`; a full table evicts its least recently seen entry
 //! (`evicted_total`).
 
 mod classify;
+mod distributed;
 mod report;
 mod state;
 #[cfg(test)]
@@ -143,6 +156,13 @@ pub struct Config {
     pub max_pairs: usize,
     /// (source, protocol, port) sweeps, horizontal counters (≈ 480 B).
     pub max_sweeps: usize,
+    /// Sources with failed probes on one victim for a distributed scan (0 disables) (ours:
+    /// Snort 3 names the case, without a published default).
+    pub distributed_sources: u32,
+    /// Distinct failed ports of that victim, all sources together (Zeek's horizontal 25).
+    pub distributed_ports: u32,
+    /// Victims tracked for distributed scans (≈ 300 B).
+    pub max_victims: usize,
 }
 
 impl Default for Config {
@@ -165,9 +185,16 @@ impl Default for Config {
             max_contacts: 131_072,
             max_pairs: 16_384,
             max_sweeps: 16_384,
+            distributed_sources: 5,
+            distributed_ports: 25,
+            max_victims: 16_384,
         }
     }
 }
+
+/// A source counts towards a distributed scan once it failed on this many ports of the
+/// victim: a spoofed SYN flood sends one packet per source and is `ddos`'s, not a scan.
+const DISTRIBUTED_MIN_PORTS: u32 = 2;
 
 pub struct PortScan {
     cfg: Config,
@@ -179,8 +206,11 @@ pub struct PortScan {
     contacts: Table<Target, Contact>,
     pairs: Table<(IpAddr, IpAddr), Pair>,
     sweeps: Table<(IpAddr, u8, u16), Sweep>,
+    victims: Table<IpAddr, distributed::Victim>,
     /// Reused buffer of contacts to resolve on a tick (no per-tick allocation once grown).
     due: Vec<(Target, Outcome, bool)>,
+    /// Outcomes being resolved are timeouts (silence), not answers.
+    timing_out: bool,
 }
 
 impl PortScan {
@@ -205,7 +235,9 @@ impl PortScan {
             contacts: Table::new(cfg.max_contacts),
             pairs: Table::new(cfg.max_pairs),
             sweeps: Table::new(cfg.max_sweeps),
+            victims: Table::new(cfg.max_victims),
             due: Vec::new(),
+            timing_out: false,
             cfg: cfg.clone(),
         })
     }
@@ -338,6 +370,13 @@ impl PortScan {
         });
         self.trw(ts, t.src, Outcome::Failed);
         self.count(ts, t, p, ip_proto, Some(None), Outcome::Failed, out);
+        if t.class == CLASS_TCP {
+            let new_source = self
+                .pairs
+                .get(&(t.src, t.dst))
+                .is_some_and(|p| p.c.failed == DISTRIBUTED_MIN_PORTS);
+            self.distributed(ts, t, new_source, out);
+        }
     }
 
     fn trw(&mut self, ts: Timestamp, src: IpAddr, to: Outcome) {
@@ -365,10 +404,17 @@ impl PortScan {
         out: &mut Alerts<'_>,
     ) {
         self.trw(ts, t.src, to);
+        let mut first_failure = None;
         if matches!(t.class, CLASS_TCP | CLASS_UDP | CLASS_IPPROTO) {
             if let Some(pair) = self.pairs.get_mut(&(t.src, t.dst)) {
                 pair.c.apply(from, to);
+                if to == Outcome::Failed && t.class == CLASS_TCP && !self.timing_out {
+                    first_failure = Some(pair.c.failed == DISTRIBUTED_MIN_PORTS);
+                }
             }
+        }
+        if let Some(new_source) = first_failure {
+            self.distributed(ts, t, new_source, out);
         }
         if t.class != CLASS_IPPROTO {
             if let Some(s) = self.sweeps.get_mut(&(t.src, t.class, t.port)) {
@@ -466,7 +512,9 @@ impl PortScan {
                     s.c.forget(o);
                 }
             } else {
+                self.timing_out = true;
                 self.resolve(ts, t, o, out);
+                self.timing_out = false;
             }
         }
         self.due = due;
@@ -475,6 +523,7 @@ impl PortScan {
             ts.since(last) < window || p.c.raised.is_some() && ts.since(last) < 2 * window
         });
         self.sweeps.retain(|_, last, _| ts.since(last) < window);
+        self.victims.retain(|_, last, _| ts.since(last) < window);
         self.sources.retain(|_, last, _| ts.since(last) < window);
     }
 
@@ -584,8 +633,10 @@ impl Detector for PortScan {
                     self.resolve(ts, back, Outcome::Success, out);
                     return;
                 }
-                // From a service port to an ephemeral one: a server's answer.
-                if to_group || (u.src_port < 1024 && u.dst_port >= 1024) {
+                // From a service port (< 1024): a server's answer, or reflection traffic
+                // (DNS, NTP, SNMP, IKE amplification), never a scanner's probe (scanners use
+                // ephemeral source ports; nmap -g 53 is missed).
+                if to_group || u.src_port < 1024 {
                     return;
                 }
                 let t = Target {
@@ -643,7 +694,9 @@ impl Detector for PortScan {
             }
         }
         for &(t, o, _) in &due {
+            self.timing_out = true;
             self.resolve(ts, t, o, out);
+            self.timing_out = false;
         }
         self.due = due;
         for (_, _, p) in self.pairs.iter_mut() {
@@ -653,18 +706,28 @@ impl Detector for PortScan {
             s.c.every = Every::default();
         }
         self.refresh(ts, out);
+        self.finish_distributed(ts, out);
     }
 
     fn stats(&self) -> DetectorStats {
-        let e = self.sources.len() + self.contacts.len() + self.pairs.len() + self.sweeps.len();
-        let c = self.sources.cap() + self.contacts.cap() + self.pairs.cap() + self.sweeps.cap();
+        let e = self.sources.len()
+            + self.contacts.len()
+            + self.pairs.len()
+            + self.sweeps.len()
+            + self.victims.len();
+        let c = self.sources.cap()
+            + self.contacts.cap()
+            + self.pairs.cap()
+            + self.sweeps.cap()
+            + self.victims.cap();
         DetectorStats {
             entries: e as u64,
             capacity: c as u64,
             evicted_total: self.sources.evicted_total
                 + self.contacts.evicted_total
                 + self.pairs.evicted_total
-                + self.sweeps.evicted_total,
+                + self.sweeps.evicted_total
+                + self.victims.evicted_total,
         }
     }
 }

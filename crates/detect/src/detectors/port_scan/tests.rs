@@ -69,7 +69,11 @@ impl Run {
             .alerts()
             .iter()
             .map(|a| {
-                let n = a.evidence["targets_when_raised"].as_u64().unwrap();
+                let n = a
+                    .evidence
+                    .get("targets_when_raised")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0);
                 (a.kind, n)
             })
             .collect()
@@ -179,4 +183,26 @@ fn peer_to_peer_spread_is_not_a_network_sweep() {
         s.hosts[usize::from(i)] = v4([i, 1, 2, 3]);
     }
     assert!(s.spread());
+}
+
+#[test]
+fn distributed_scan_of_one_victim() {
+    let mut r = Run::new();
+    // Ten sources, 4 closed ports each (under every per-source threshold), 40 ports in all.
+    for s in 0..10u8 {
+        for k in 0..4u16 {
+            let port = 100 + u16::from(s) * 4 + k;
+            let t = ms(i64::from(s) * 100 + i64::from(k));
+            let src = [203, 0, 113, s + 1];
+            r.pkt(t, &tcp(src, VIC, 40_000, port, F::SYN));
+            r.pkt(t, &tcp(VIC, src, port, 40_000, F::RST | F::ACK));
+        }
+    }
+    let kinds: Vec<&str> = r.mgr.alerts().iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, vec!["distributed_scan"]);
+    let a = &r.mgr.alerts()[0];
+    assert!(a.src.is_none());
+    assert_eq!(a.dst.map(|e| e.ip), Some(v4(VIC)));
+    // Crossed at the 7th source's first port (25 ports; a source counts from its second).
+    assert_eq!(a.evidence["sources_when_raised"], 6);
 }
