@@ -281,3 +281,33 @@ fn config_rejects_bad_trw_parameters() {
     let cfg: DetectConfig = toml::from_str(toml).unwrap();
     assert!(wirescope_detect::Detection::new(&cfg).is_err());
 }
+
+#[test]
+fn floods_and_reflection_are_not_scans() {
+    // Reflection answers come from a service port; a spoofed SYN flood sends one packet per
+    // source and is never answered (one-way capture): neither is a (distributed) scan.
+    let base = "attacks/StopDDoS-packet-captures/";
+    for f in [
+        "amp.UDP.isakmp.pcap",
+        "amp.UDP.snmp.src161.pcapng",
+        "amp.UDP.bacnet.IOT.37810.pcapng",
+        "pkt.TCP.synflood.spoofed.pcap",
+    ] {
+        let a = scans(&common::corpus_file(&format!("{base}{f}")));
+        assert!(a.is_empty(), "{f}:\n{}", common::describe(&a));
+    }
+    // These two also hold a few genuine background scanners of the victim (single sources,
+    // TRW): those may alert, a distributed scan of the flood may not.
+    for f in [
+        "amp.TCP.syn.optionallyACK.optionallysamePort.pcapng",
+        "amp.dns.RRSIG.fragmented.pcap",
+    ] {
+        let a = scans(&common::corpus_file(&format!("{base}{f}")));
+        assert!(
+            a.iter()
+                .all(|x| x.kind != "distributed_scan" && x.src.is_some()),
+            "{f}:\n{}",
+            common::describe(&a)
+        );
+    }
+}

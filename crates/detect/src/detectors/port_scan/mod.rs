@@ -86,8 +86,9 @@
 //! # Cost
 //! Per packet: two bounded-table look-ups in steady state (is it an answer? is the target
 //! already answered?), up to six while a target is being probed; no allocation (a raise
-//! allocates, at most once a second per alert). Per tick (once a second of packet time): one pass over the
-//! contacts (timeouts, window expiry) and over the pairs and sweeps (idle expiry, refresh).
+//! allocates, at most once a second per alert). Per tick (once a second of packet time): one
+//! pass over the contacts (timeouts, window expiry) and over the pairs, sweeps and victims
+//! (idle expiry, refresh).
 //!
 //! # State bound
 //! Five [`Table`]s: sources (`max_sources`), contacts (`max_contacts`), vertical pairs
