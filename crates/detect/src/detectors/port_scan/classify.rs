@@ -120,9 +120,27 @@ impl PortScan {
             };
             self.resolve(ts, t, Outcome::Success, out);
         } else if unreach || exceeded {
-            let Some((qs, qd, qp, (qsport, qport))) = quoted(body, v6) else {
+            let Some((_, quoted_dst, qp, (qsport, qport))) = quoted(body, v6) else {
                 return;
             };
+            // Protocol (2) and port (3) unreachable come from the target itself (ICMPv6: port
+            // unreachable, 4). The prober is the error's destination and, for these codes,
+            // the target its source: the outer header is what the network shows (a NAT
+            // rewrites both, a rewritten capture sometimes only the outer one, as in
+            // hs-sh-IPscan); routers' errors name the target in the quote only.
+            let from_target = if v6 {
+                code == 4
+            } else {
+                code == 2 || code == 3
+            };
+            let (qs, qd) = (
+                dst,
+                if unreach && from_target {
+                    src
+                } else {
+                    quoted_dst
+                },
+            );
             // The quoted packet was a server's answer (a late DNS reply to a closed socket):
             // the unreachable is backscatter, not the outcome of a probe.
             let reply = (qp == 17 && qsport < 1024) || (qp == 6 && qsport < 1024 && qport >= 1024);
@@ -143,10 +161,10 @@ impl PortScan {
                 class,
                 port,
             };
-            // Protocol (2) and port (3) unreachable come from the target itself: its answer
-            // to a probe, counted even when the probe was not captured.
-            let from_target =
-                !v6 && ((class == CLASS_IPPROTO && code == 2) || (class == CLASS_UDP && code == 3));
+            // The target's own "protocol / port unreachable" answers a probe, counted even
+            // when the probe was not captured.
+            let from_target = from_target
+                && ((class == CLASS_IPPROTO && code == 2) || (class == CLASS_UDP && code != 2));
             if exceeded {
                 self.resolve(ts, t, Outcome::Neutral, out);
             } else if reply {

@@ -133,6 +133,7 @@ impl PortScan {
                 "probes_when_raised" => pair.proto_probes_when_raised,
                 "targets_when_raised" => pair.proto_targets_when_raised,
                 "distinct_protocols" => np,
+                "distinct_ports" => 0,
                 "protocols" => protos,
                 "distinct_hosts" => 1,
                 "failures" => c.failed,
