@@ -474,3 +474,83 @@ fn report() {
         }
     }
 }
+
+/// `n` sources each sending `per_src` packets over one second to 192.0.2.80; `make` builds the
+/// transport layer.
+fn many_sources(
+    n: u8,
+    per_src: u64,
+    mut make: impl FnMut(&mut Builder, [u8; 4], u64) -> Vec<u8>,
+) -> Vec<(u64, Vec<u8>)> {
+    let mut b = Builder::new();
+    let mut frames = Vec::new();
+    for i in 0..per_src {
+        for s in 0..n {
+            let src = [100, 64, 1, s];
+            let t = T0 + i * (1_000_000_000 / per_src) + u64::from(s) * 1_000;
+            frames.push((t, make(&mut b, src, i)));
+        }
+    }
+    frames.sort_by_key(|f| f.0);
+    frames
+}
+
+#[test]
+fn distributed_udp_and_icmp_floods() {
+    let udp = many_sources(100, 30, |b, src, i| {
+        b.ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(Ipv4::new(src, [192, 0, 2, 80]))
+            .udp(20_000 + i as u16, 80)
+            .payload(&[1; 16])
+            .finish()
+            .to_vec()
+    });
+    let alerts = run(&pcap_file("ddos_udp.pcap", &udp));
+    let a = only_ddos(&alerts, "udp", "192.0.2.80");
+    assert!(a.evidence["sources_estimate"].as_u64().unwrap() >= 50);
+    // Smurf: echo replies from 100 amplifiers to a victim that never pinged.
+    let icmp = many_sources(100, 30, |b, src, i| {
+        b.ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(Ipv4::new(src, [192, 0, 2, 80]))
+            .icmp_echo(false, 9, i as u16)
+            .finish()
+            .to_vec()
+    });
+    let alerts = run(&pcap_file("ddos_icmp.pcap", &icmp));
+    only_ddos(&alerts, "icmp", "192.0.2.80");
+}
+
+#[test]
+fn answers_to_own_queries_are_not_reflection() {
+    // A resolver at 192.0.2.80 asks 20 servers 15 queries/s each and gets large answers.
+    let mut frames = Vec::new();
+    let mut b = Builder::new();
+    for i in 0..15u64 {
+        for s in 0..20u8 {
+            let server = [100, 64, 1, s];
+            let t = T0 + i * 66_000_000 + u64::from(s) * 100_000;
+            let q = b
+                .ethernet([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+                .ipv4(Ipv4::new([192, 0, 2, 80], server))
+                .udp(30_000 + i as u16, 53)
+                .payload(&[0; 40])
+                .finish()
+                .to_vec();
+            frames.push((t, q));
+            let r = b
+                .ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+                .ipv4(Ipv4::new(server, [192, 0, 2, 80]))
+                .udp(53, 30_000 + i as u16)
+                .payload(&[0; 1200])
+                .finish()
+                .to_vec();
+            frames.push((t + 20_000, r));
+        }
+    }
+    let alerts = run(&pcap_file("resolver.pcap", &frames));
+    assert!(mine(&alerts).is_empty(), "{}", describe(&mine(&alerts)));
+    // The same answers without the queries are a reflection attack (the test can fail).
+    let unasked: Vec<_> = frames.into_iter().skip(1).step_by(2).collect();
+    let alerts = run(&pcap_file("resolver_unasked.pcap", &unasked));
+    only_ddos(&alerts, "reflection", "192.0.2.80");
+}

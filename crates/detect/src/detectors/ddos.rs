@@ -8,8 +8,8 @@
 //! the victim only (`src` is `None`: the sources are many and usually forged). Kinds:
 //! - `syn`: SYNs (no ACK) ≥ `min_syn_pps`, from ≥ `min_sources` distinct sources, and fewer
 //!   than half answered (SYN-ACK or RST from the victim) — a spoofed random-source SYN flood.
-//!   The same flood from one or a few sources is `syn_flood`'s (the split: `syn_flood` names
-//!   an attacker sending ≥ 20% of the SYNs; `ddos` needs ≥ 50 sources).
+//!   The split with `syn_flood`: a source sending ≥ `max_source_share` (0.34) of the SYNs is
+//!   named by `syn_flood`; `ddos` needs ≥ `min_syn_sources` (5) sources and no such source.
 //! - `udp`: UDP packets (not from amplification ports) ≥ `min_pps` from ≥ `min_sources`.
 //! - `icmp`: ICMP / ICMPv6 ≥ `min_pps` from ≥ `min_sources`.
 //! - `reflection`: UDP from a known amplification service port (DNS 53, NTP 123, SNMP 161,
@@ -22,12 +22,14 @@
 //!   the `syn` thresholds (TCP reflection or backscatter).
 //!
 //! # Parameters (defaults)
-//! `min_sources` 50 distinct sources per window (the "many sources"), `min_syn_pps`
-//! 250 (Bro `synflood`: 15 000 in 60 s), `min_pps` 1 000 (UDP/ICMP: well above benign fan-in;
-//! ntopng flags 250 ICMP flows/s per host), `min_reflection_pps` 100 and `min_reflectors` 10
-//! (reflected answers are large: 100 fragments/s of 1 500 bytes is 1.2 Mbit/s of unasked
-//! traffic; the StopDDoS DNS capture peaks near 250/s from 10–15 resolvers), `max_victims`
-//! 4096.
+//! `min_sources` 50 distinct sources per window for `udp`, `icmp`, `tcp_reflection` (the
+//! issue's "many sources"), `min_syn_sources` 5 and `max_source_share` 0.34 for `syn` (below
+//! that share no source dominates; one or two dominant sources are `syn_flood`'s),
+//! `min_syn_pps` 250 (Bro `synflood`: 15 000 in 60 s), `min_pps` 1 000 (UDP/ICMP: well above
+//! benign fan-in; ntopng flags 250 ICMP flows/s per host), `min_reflection_pps` 100 and
+//! `min_reflectors` 5 (reflected answers are large: 100 fragments/s of 1 500 bytes is
+//! 1.2 Mbit/s of unasked traffic; the StopDDoS DNS capture runs at 100–250/s from 10–15
+//! resolvers a second), `max_victims` 4096.
 //!
 //! # Known false positives
 //! A popular server behind a one-way tap (answers unseen) looks like `syn` under load; a busy
@@ -37,7 +39,7 @@
 //! # Cost and state
 //! Per IP packet: one table lookup for the destination (and one for the source when it is a
 //! tracked victim's reply or request), counter updates, a bitmap bit set, no allocation.
-//! State: one entry per victim (about 600 bytes) in a [`Table`] of `max_victims`, least
+//! State: one entry per victim (about 1.2 KB) in a [`Table`] of `max_victims`, least
 //! recently seen evicted first.
 
 use super::syn_flood::{burst_start, hash_ip, sweep_due, Distinct, Heavy, Window};
@@ -93,7 +95,7 @@ impl Default for Config {
             min_syn_pps: 250,
             min_pps: 1000,
             min_reflection_pps: 100,
-            min_reflectors: 10,
+            min_reflectors: 5,
             max_victims: 4096,
         }
     }

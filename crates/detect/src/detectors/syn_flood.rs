@@ -23,7 +23,7 @@
 //! `cusum_a` 0.35 and `cusum_h` 1.05 (SYN-dog), `ewma_alpha` 0.01 (SYN-dog's smoothing of the
 //! answer rate), `norm_floor` 25 answers per 100 ms bin, `min_unanswered` 250 SYNs/s (Bro's
 //! old `synflood` policy: 15 000 attempts in 60 s), `min_syns_per_port` 4, `min_source_share`
-//! 0.2, `max_victims` 4096.
+//! 0.34 (at most two named attackers per victim), `max_victims` 4096.
 //!
 //! # Known false positives
 //! A server that is down or overloaded while many clients of one NAT retry (a NAT looks like
@@ -33,7 +33,7 @@
 //!
 //! # Cost and state
 //! Per TCP packet with SYN or RST: one table lookup and a few integer operations, no
-//! allocation. State: one entry per victim (about 300 bytes) in a [`Table`] of `max_victims`
+//! allocation. State: one entry per victim (about 700 bytes) in a [`Table`] of `max_victims`
 //! entries, least recently seen evicted first; `stats()` reports the evictions.
 
 use super::util::{host_draft, tcp, Every, SEC};
