@@ -554,3 +554,13 @@ fn answers_to_own_queries_are_not_reflection() {
     let alerts = run(&pcap_file("resolver_unasked.pcap", &unasked));
     only_ddos(&alerts, "reflection", "192.0.2.80");
 }
+
+#[test]
+fn dns_tunnel_conversation_is_not_a_udp_flood() {
+    // dns2tcp: 1 000 small DNS packets per second each way between two hosts — a
+    // conversation (dns_tunnel's business), not a flood.
+    let alerts = run(&corpus_file(
+        "attacks/comnet24s-dns-tunnel-dataset/pcaps/dns2tcp/learn.netrack.github.com.pcap",
+    ));
+    assert!(mine(&alerts).is_empty(), "{}", describe(&mine(&alerts)));
+}

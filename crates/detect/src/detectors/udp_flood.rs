@@ -16,15 +16,18 @@
 //! # Parameters (defaults)
 //! `min_pps` 1 000 (an order of magnitude above VoIP/gaming streams of 50–128 pkt/s and the
 //! rates ntopng flags per host), `max_mean_payload` 512 bytes (below the 1 200–1 472 bytes of
-//! bulk and QUIC datagrams), `bulk_min_pps` 20 000, `max_pairs` 16 384.
+//! bulk and QUIC datagrams), `bulk_min_pps` 20 000, `max_reply_ratio` 0.5 (a request/response
+//! protocol answers about every packet), `max_pairs` 16 384.
 //!
 //! # Known false positives
-//! A resolver forwarding more than 1 000 small queries per second to one upstream server;
+//! A one-way tap that hides the answers of a busy request/response exchange;
 //! syslog/telemetry relays sending many small datagrams to one collector; a very fast bulk UDP
 //! transfer (> 230 Mbit/s). Raise `min_pps` or allow-list those pairs.
 //!
 //! # Cost and state
-//! Per UDP packet: one table lookup and a ten-bin sum, no allocation. State: one entry per
+//! Per UDP packet: one table lookup and a ten-bin sum (two more lookups above `min_pps`), no
+//! allocation. A flood against a service that answers every datagram is missed (it is a
+//! conversation by this criterion). State: one entry per
 //! (source, destination) pair (about 120 bytes) in a [`Table`] of `max_pairs`, least recently
 //! seen evicted first (spoofed-source floods churn it; the pair under attack stays hot).
 
@@ -47,6 +50,9 @@ pub struct Config {
     pub max_mean_payload: u32,
     /// Packets per second that alert whatever the payload size.
     pub bulk_min_pps: u32,
+    /// No alert when the destination sends back at least this ratio of the packets (a
+    /// request/response conversation, not a flood).
+    pub max_reply_ratio: f64,
     /// (source, destination) pairs tracked at once.
     pub max_pairs: usize,
 }
@@ -58,6 +64,7 @@ impl Default for Config {
             min_pps: 1000,
             max_mean_payload: 512,
             bulk_min_pps: 20_000,
+            max_reply_ratio: 0.5,
             max_pairs: 16_384,
         }
     }
@@ -132,6 +139,20 @@ impl Detector for UdpFlood {
         if mean > cfg.max_mean_payload && n < cfg.bulk_min_pps {
             return;
         }
+        let since = p.since;
+        // A conversation (the destination answers at a comparable rate: DNS, a tunnel, a
+        // game) is not a flood.
+        let replies = self
+            .pairs
+            .get(&(ip.dst, ip.src))
+            .filter(|r| r.last.is_some_and(|l| ts.since(l) < SEC))
+            .map_or(0, |r| r.w.sum(0));
+        if f64::from(replies) >= cfg.max_reply_ratio * f64::from(n) {
+            return;
+        }
+        let Some(p) = self.pairs.get_mut(&(ip.src, ip.dst)) else {
+            return;
+        };
         if !p.every.due(ts, SEC) {
             return;
         }
@@ -147,7 +168,7 @@ impl Detector for UdpFlood {
             2,
             Some(ip.src),
             Some(ip.dst),
-            p.since,
+            since,
             ts,
         );
         d.proto = Some(IpProto::UDP);
@@ -156,11 +177,13 @@ impl Detector for UdpFlood {
             "pkts_per_s" => n,
             "payload_bytes_per_s" => bytes,
             "mean_payload" => mean,
+            "replies_per_s" => replies,
             "dst_port" => u.dst_port,
             "thresholds" => evidence! {
                 "min_pps" => cfg.min_pps,
                 "max_mean_payload" => cfg.max_mean_payload,
                 "bulk_min_pps" => cfg.bulk_min_pps,
+                "max_reply_ratio" => cfg.max_reply_ratio,
             },
         };
         out.raise(d);
