@@ -450,14 +450,24 @@ fn random_source_flood_keeps_state_bounded() {
 }
 
 /// Run with `FLOOD_REPORT=a.pcap:b.pcap cargo test -p wirescope-detect --test floods report
-/// -- --ignored --nocapture` to print the flood alerts and their delays for any captures.
+/// -- --ignored --nocapture` (or `FLOOD_REPORT_LIST=file-of-paths`) to print the flood alerts
+/// and their delays for any captures.
 #[test]
 #[ignore]
 fn report() {
-    let files = std::env::var("FLOOD_REPORT").unwrap_or_default();
+    let mut files = std::env::var("FLOOD_REPORT").unwrap_or_default();
+    // Or a file listing one capture per line.
+    if let Ok(list) = std::env::var("FLOOD_REPORT_LIST") {
+        files = std::fs::read_to_string(list).unwrap().replace('\n', ":");
+    }
     for f in files.split(':').filter(|s| !s.is_empty()) {
-        let alerts = run_with(&[PathBuf::from(f)], &DetectConfig::default());
         println!("== {f}");
+        let Ok(alerts) =
+            std::panic::catch_unwind(|| run_with(&[PathBuf::from(f)], &DetectConfig::default()))
+        else {
+            println!("  (unreadable)");
+            continue;
+        };
         for a in mine(&alerts) {
             println!(
                 "  {} {} {:?} -> {:?} onset {:.6} raised {:.6} delay {:.3}s: {} {}",

@@ -40,7 +40,8 @@
 //! Per IP packet: one table lookup for the destination (and one for the source when it is a
 //! tracked victim's reply or request), counter updates, a bitmap bit set, no allocation.
 //! State: one entry per victim (about 1.2 KB) in a [`Table`] of `max_victims`, least
-//! recently seen evicted first.
+//! recently seen evicted first. Hosts that send requests to amplification ports get an entry
+//! too, so the answers can be matched; a spoofed flood of such requests churns the table.
 
 use super::syn_flood::{burst_start, hash_ip, sweep_due, Distinct, Heavy, Window};
 use super::util::{host_draft, Every, SEC};
@@ -204,8 +205,10 @@ impl Detector for Ddos {
             _ => None,
         };
         match out_class {
-            // Requests come before the answers they explain: track the requester.
-            Some(k @ (OUT_SYN | OUT_REQ)) => {
+            // Requests come before the answers they explain: track the requester. (Not for
+            // SYNs: a spoofed SYN flood would churn the table with one entry per forged
+            // source; a host's SYNs count once it has an entry, from its first answer on.)
+            Some(k @ OUT_REQ) => {
                 self.victims
                     .entry(ip.src, ts, Victim::default)
                     .w
