@@ -442,6 +442,7 @@ fn random_source_flood_keeps_state_bounded() {
     let _ = Timestamp::ZERO;
     for (id, s) in det.detector_stats() {
         if MINE.contains(&id) {
+            println!("{id}: {s:?}, peak entries {}", peak[&id]);
             assert_eq!(s.capacity, 1024, "{id}");
             assert!(s.evicted_total > 0, "{id}: no evictions: {s:?}");
             assert!(peak[&id] <= 1024, "{id}");
