@@ -706,6 +706,9 @@ impl Detector for PortScan {
         for (_, _, s) in self.sweeps.iter_mut() {
             s.c.every = Every::default();
         }
+        for (_, _, s) in self.sources.iter_mut() {
+            s.sweep_report = Every::default();
+        }
         self.refresh(ts, out);
         self.finish_distributed(ts, out);
     }

@@ -169,6 +169,11 @@ impl PortScan {
         if !fresh && !s.c.every.due(ts, SEC) {
             return;
         }
+        if let Some(src) = self.sources.get_mut(&k.0) {
+            if !src.sweep_report.due(ts, SEC) && !fresh {
+                return;
+            }
+        }
         let Some(s) = self.sweeps.get(&k) else { return };
         let burst = s.c.dominant().burst_ok();
         let crossed = self.crossed(&s.c, self.cfg.horizontal_hosts, scanner, burst);

@@ -245,6 +245,10 @@ pub(super) struct Source {
     /// ln of the TRW likelihood ratio.
     pub(super) llr: f64,
     pub(super) scanner: bool,
+    /// Rate limit of this source's host-sweep evidence: the evidence lists every sweep of
+    /// the source (a scan of the sweeps table), so it is rebuilt at most once a second per
+    /// source, not once per swept port.
+    pub(super) sweep_report: super::Every,
 }
 
 /// At most one success per four failures on this host or port: a client that mostly
