@@ -16,7 +16,7 @@
 //!   well-known ports: FTP (21) `530`, SMTP (25, 587) `535`, POP3 (110) `-ERR`, IMAP (143)
 //!   `<tag> NO`, Telnet (23) `Login incorrect` / `Login failed`; and, from HTTP transactions,
 //!   status 401/403 to a request with `Authorization: Basic`, or any answer to a POST whose URI
-//!   names a login (`login`, `signin`, `logon`, `auth`, `wp-login`). An alert needs
+//!   names a login (`login`, `signin`, `sign_in`, `logon`, `j_security_check`). An alert needs
 //!   `min_failures` within `clear_window_s` (Zeek's FTP policy: 20 in 15 minutes).
 //!
 //! *Password spraying* (kind `password_spray`): one source failing against at least
@@ -158,6 +158,10 @@ struct Pair {
     sumsq: f64,
     port: u16,
     raised: bool,
+    /// Counted by session shape (else by reply codes).
+    shape: bool,
+    /// `failures` at the last report.
+    reported: u64,
     every: Every,
 }
 
@@ -277,6 +281,72 @@ fn account(proto: u8, p: &[u8]) -> Option<&[u8]> {
     }
 }
 
+impl Pair {
+    /// Coefficient of variation of the server bytes of the sessions counted.
+    fn cv(&self) -> f64 {
+        let n = self.failures as f64;
+        let mean = self.sum / n;
+        if mean > 0.0 {
+            ((self.sumsq / n - mean * mean).max(0.0)).sqrt() / mean
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The alert about one (attacker, victim, protocol) pair.
+fn pair_draft(
+    cfg: &Config,
+    (attacker, victim, proto): (IpAddr, IpAddr, u8),
+    p: &Pair,
+    ts: Timestamp,
+) -> crate::AlertDraft {
+    let k = usize::from(proto);
+    let what = if p.shape {
+        "failed-looking sessions"
+    } else {
+        "failed logins"
+    };
+    let mut d = host_draft(
+        DetectorId::BruteForce,
+        KINDS[k],
+        u16::from(proto),
+        format!(
+            "{} brute force from {attacker} against {victim}:{}: {} {what}",
+            NAMES[k], p.port, p.failures
+        ),
+        "Attempted Administrator Privilege Gain",
+        2,
+        Some(attacker),
+        Some(victim),
+        p.first_ts,
+        ts,
+    );
+    if let Some(dst) = d.dst.as_mut() {
+        dst.port = Some(p.port);
+    }
+    d.proto = Some(IpProto::TCP);
+    d.evidence = if p.shape {
+        evidence! {
+            "failed_sessions" => p.failures,
+            "mean_server_bytes" => (p.sum / p.failures as f64).round(),
+            "server_bytes_cv" => (p.cv() * 1000.0).round() / 1000.0,
+            "window_s" => cfg.window_s,
+            "min_sessions" => cfg.min_sessions,
+            "max_failed_resp_bytes" => cfg.max_failed_resp_bytes,
+            "method" => "session_shape",
+        }
+    } else {
+        evidence! {
+            "failures" => p.failures,
+            "window_s" => cfg.clear_window_s,
+            "min_failures" => cfg.min_failures,
+            "method" => "reply_code",
+        }
+    };
+    d
+}
+
 impl BruteForce {
     pub fn new(cfg: &Config) -> Result<BruteForce, crate::BuildError> {
         Ok(BruteForce {
@@ -328,62 +398,15 @@ impl BruteForce {
             p.sum += b;
             p.sumsq += b * b;
         }
-        let n = p.failures as f64;
-        let mean = p.sum / n;
-        let cv = if shape && mean > 0.0 {
-            ((p.sumsq / n - mean * mean).max(0.0)).sqrt() / mean
-        } else {
-            0.0
-        };
+        let cv = p.cv();
         if p.failures >= u64::from(need.max(1))
-            && cv <= self.cfg.max_size_cv
+            && (!shape || cv <= self.cfg.max_size_cv)
             && p.every.due(ts, SEC)
         {
             p.raised = true;
-            let k = usize::from(proto);
-            let what = if shape {
-                "failed-looking sessions"
-            } else {
-                "failed logins"
-            };
-            let mut d = host_draft(
-                DetectorId::BruteForce,
-                KINDS[k],
-                u16::from(proto),
-                format!(
-                    "{} brute force from {attacker} against {victim}:{}: {} {what}",
-                    NAMES[k], p.port, p.failures
-                ),
-                "Attempted Administrator Privilege Gain",
-                2,
-                Some(attacker),
-                Some(victim),
-                p.first_ts,
-                ts,
-            );
-            if let Some(dst) = d.dst.as_mut() {
-                dst.port = Some(p.port);
-            }
-            d.proto = Some(IpProto::TCP);
-            d.evidence = if shape {
-                evidence! {
-                    "failed_sessions" => p.failures,
-                    "mean_server_bytes" => mean.round(),
-                    "server_bytes_cv" => (cv * 1000.0).round() / 1000.0,
-                    "window_s" => self.cfg.window_s,
-                    "min_sessions" => self.cfg.min_sessions,
-                    "max_failed_resp_bytes" => self.cfg.max_failed_resp_bytes,
-                    "method" => "session_shape",
-                }
-            } else {
-                evidence! {
-                    "failures" => p.failures,
-                    "window_s" => self.cfg.clear_window_s,
-                    "min_failures" => self.cfg.min_failures,
-                    "method" => "reply_code",
-                }
-            };
-            out.raise(d);
+            p.shape = shape;
+            p.reported = p.failures;
+            out.raise(pair_draft(&self.cfg, (attacker, victim, proto), p, ts));
         }
         self.spray(ts, onset, attacker, victim, user, out);
     }
@@ -554,7 +577,7 @@ impl Detector for BruteForce {
             .position(|&b| b == b'?')
             .unwrap_or(tx.uri.len())];
         let form_login = tx.method == b"POST"
-            && ["login", "signin", "logon", "auth", "wp-login"]
+            && ["login", "signin", "sign_in", "logon", "j_security_check"]
                 .iter()
                 .any(|n| contains_ci(uri, n.as_bytes()));
         if !(basic_fail || form_login) {
@@ -575,6 +598,16 @@ impl Detector for BruteForce {
         let ts = tx.response_ts.unwrap_or(ctx.ts);
         let onset = tx.request_ts.unwrap_or(ts);
         self.failure(ts, onset, client, server, port, HTTP, None, user, out);
+    }
+
+    /// Reports the final counts of alerts whose last updates were rate-limited away.
+    fn finish(&mut self, ts: Timestamp, out: &mut Alerts<'_>) {
+        for (k, _, p) in self.pairs.iter_mut() {
+            if p.raised && p.failures > p.reported {
+                p.reported = p.failures;
+                out.raise(pair_draft(&self.cfg, *k, p, ts));
+            }
+        }
     }
 
     fn stats(&self) -> DetectorStats {
