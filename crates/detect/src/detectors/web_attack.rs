@@ -12,7 +12,7 @@
 //! | `sqli` | `union select` (comments/whitespace between), quote + `or`/`and` tautology, quote + `--`/`#`, `sleep(`, `benchmark(`, `pg_sleep(`, `waitfor delay`, `information_schema`, `@@version`, `load_file(`, `into outfile`, `/**/` |
 //! | `xss` | `<script`, `javascript:`, `on{error,load,mouseover,focus}=` inside a tag, `<svg`, `<iframe`, `alert(`, `document.cookie` |
 //! | `path_traversal` | `../` or `..\` twice or more, `/etc/passwd`, `/etc/shadow`, `boot.ini`, `win.ini`, `/proc/self/` |
-//! | `command_injection` | `;`, `|`, `&&`, `` ` ``, `$(` followed by a shell command (`cat id whoami uname wget curl nc ls ping echo bash sh rm`), `/bin/sh`, `/bin/bash`, `cmd.exe`, `powershell` |
+//! | `command_injection` | `;`, `\|`, `&&`, `` ` ``, `$(` followed by a shell command (`cat id whoami uname wget curl nc ls ping echo bash sh rm`), `/bin/sh`, `/bin/bash`, `cmd.exe`, `powershell -`, `powershell.exe` |
 //! | `log4shell` | `jndi:ldap`, `jndi:rmi`, `jndi:dns`, `jndi:iiop`; `${` whose text, with `$ { } : -` and `lower`/`upper` removed, holds `jndi` (catches `${${lower:j}ndi:` and `${::-j}`) |
 //! | `shellshock` | `() {` in a header or the URI |
 //!
@@ -111,7 +111,9 @@ const RULES: &[(u8, &str, &str)] = &[
     (3, "bin_sh", "/bin/sh"),
     (3, "bin_bash", "/bin/bash"),
     (3, "cmd_exe", "cmd.exe"),
-    (3, "powershell", "powershell"),
+    // Not bare `powershell`: documentation URLs name it (`/en-us/powershell/scripting`).
+    (3, "powershell", "powershell -"),
+    (3, "powershell_exe", "powershell.exe"),
     (4, "jndi_ldap", "jndi:ldap"),
     (4, "jndi_rmi", "jndi:rmi"),
     (4, "jndi_dns", "jndi:dns"),
@@ -420,8 +422,60 @@ struct Entry {
     rules: u64,
     /// GET, POST, PUT, other.
     methods: [u64; 4],
+    /// First matching URI (200 characters) and Host (100), set when first reported.
     example: String,
+    host: String,
+    port: u16,
+    /// A header (not only the URI) matched.
+    in_header: bool,
+    /// `count` at the last report.
+    reported: u64,
     every: Every,
+}
+
+/// The alert about one (client, server, kind).
+fn entry_draft(
+    cfg: &Config,
+    (client, server, kind): (IpAddr, IpAddr, u8),
+    e: &Entry,
+    ts: Timestamp,
+) -> AlertDraft {
+    let k = usize::from(kind);
+    let mut d = host_draft(
+        DetectorId::WebAttack,
+        KINDS[k],
+        u16::from(kind),
+        format!("{} from {client} against {server}", SIGNATURES[k]),
+        "Web Application Attack",
+        if kind >= 4 { 1 } else { 2 },
+        Some(client),
+        Some(server),
+        e.first_ts,
+        ts,
+    );
+    if let Some(dst) = d.dst.as_mut() {
+        dst.port = Some(e.port);
+    }
+    let rules: Vec<&str> = (0..64)
+        .filter(|&b| e.rules & (1 << b) != 0)
+        .map(rule_name)
+        .collect();
+    let methods: serde_json::Map<String, serde_json::Value> = ["GET", "POST", "PUT", "other"]
+        .iter()
+        .zip(e.methods)
+        .filter(|(_, n)| *n > 0)
+        .map(|(m, n)| ((*m).to_string(), serde_json::json!(n)))
+        .collect();
+    d.evidence = evidence! {
+        "requests" => e.count,
+        "rules" => rules,
+        "example_uri" => e.example.clone(),
+        "example_host" => e.host.clone(),
+        "in_header" => e.in_header,
+        "methods" => methods,
+        "min_requests" => cfg.min_requests,
+    };
+    d
 }
 
 pub struct WebAttack {
@@ -496,6 +550,10 @@ impl Detector for WebAttack {
                 rules: 0,
                 methods: [0; 4],
                 example: String::new(),
+                host: String::new(),
+                port: 0,
+                in_header: false,
+                reported: 0,
                 every: Every::default(),
             });
             e.count += 1;
@@ -505,48 +563,29 @@ impl Detector for WebAttack {
                 continue;
             }
             if e.example.is_empty() {
-                let u = String::from_utf8_lossy(&tx.uri);
-                e.example = u.chars().take(200).collect();
-            }
-            let k = usize::from(kind);
-            let mut d: AlertDraft = host_draft(
-                DetectorId::WebAttack,
-                KINDS[k],
-                u16::from(kind),
-                format!("{} from {client} against {server}", SIGNATURES[k]),
-                "Web Application Attack",
-                if kind >= 4 { 1 } else { 2 },
-                Some(client),
-                Some(server),
-                e.first_ts,
-                ctx.ts,
-            );
-            if let Some(dst) = d.dst.as_mut() {
-                dst.port = Some(ctx.flow.resp().1);
-            }
-            let rules: Vec<&str> = (0..64)
-                .filter(|&b| e.rules & (1 << b) != 0)
-                .map(rule_name)
-                .collect();
-            let methods: serde_json::Map<String, serde_json::Value> =
-                ["GET", "POST", "PUT", "other"]
-                    .iter()
-                    .zip(e.methods)
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(m, n)| ((*m).to_string(), serde_json::json!(n)))
+                e.example = String::from_utf8_lossy(&tx.uri).chars().take(200).collect();
+                e.host = String::from_utf8_lossy(&tx.host)
+                    .chars()
+                    .take(100)
                     .collect();
-            d.evidence = evidence! {
-                "requests" => e.count,
-                "rules" => rules,
-                "example_uri" => e.example.clone(),
-                "example_host" => String::from_utf8_lossy(&tx.host).chars().take(100).collect::<String>(),
-                "in_header" => header_bits & kb != 0,
-                "methods" => methods,
-                "min_requests" => self.cfg.min_requests,
-            };
-            out.raise(d);
+                e.port = ctx.flow.resp().1;
+            }
+            e.in_header |= header_bits & kb != 0;
+            e.reported = e.count;
+            out.raise(entry_draft(&self.cfg, (client, server, kind), e, ctx.ts));
         }
     }
+
+    /// Reports the final counts of alerts whose last updates were rate-limited away.
+    fn finish(&mut self, ts: Timestamp, out: &mut Alerts<'_>) {
+        for (k, _, e) in self.pairs.iter_mut() {
+            if !e.example.is_empty() && e.count > e.reported {
+                e.reported = e.count;
+                out.raise(entry_draft(&self.cfg, *k, e, ts));
+            }
+        }
+    }
+
     fn stats(&self) -> DetectorStats {
         DetectorStats {
             entries: self.pairs.len() as u64,
@@ -608,6 +647,7 @@ mod tests {
             "/search?q=rock+%26+roll;jsessionid=abc",
             "/api?json=%7B%22a%22%3A%22b%22%7D&b64=aGVsbG8gd29ybGQ=",
             "/a/../b/index.html",
+            "/en-us/powershell/scripting/overview?view=powershell-7.4",
             "/select?union=1",
             "/page?x=${name}",
             "/w?title=O'Brien or Smith",
