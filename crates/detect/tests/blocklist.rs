@@ -185,3 +185,120 @@ fn benign_corpus_has_no_alerts() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+mod no_alloc {
+    //! The hooks of `blocklist`, `brute_force`, `web_attack` and `slowloris` allocate nothing
+    //! per packet or event in steady state: after warm-up passes over real captures (HTTP,
+    //! DNS, TLS, SSH, tunnels; each pass a day later so every flow ends and starts again), a
+    //! pass through the engine and detection allocates nothing. The lists are loaded but match
+    //! nothing, so no alert is raised (raising allocates, by design).
+    use super::*;
+    use wirescope_capture::CaptureReader;
+    use wirescope_core::{Frame, LinkType, Timestamp};
+    use wirescope_detect::{AlertSink, Detecting};
+    use wirescope_engine::{Engine, EngineConfig, Sink};
+    use wirescope_testkit::alloc::{self, CountingAlloc};
+
+    #[global_allocator]
+    static GLOBAL: CountingAlloc = CountingAlloc::new();
+
+    struct Owned {
+        ts: Timestamp,
+        wire_len: u32,
+        link: LinkType,
+        data: Vec<u8>,
+    }
+
+    struct Null;
+    impl Sink for Null {}
+    impl AlertSink for Null {
+        fn alert(&mut self, _a: &Alert) {}
+    }
+
+    fn load(p: &std::path::Path) -> Vec<Owned> {
+        let mut r = CaptureReader::open(p).unwrap();
+        let mut v = Vec::new();
+        while r.advance().unwrap() {
+            let f = r.current();
+            v.push(Owned {
+                ts: f.ts,
+                wire_len: f.wire_len,
+                link: f.link,
+                data: f.data.to_vec(),
+            });
+        }
+        v
+    }
+
+    #[test]
+    fn warmed_up_replay_allocates_nothing() {
+        assert!(alloc::is_installed());
+        let td = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pcap");
+        let mut packets = Vec::new();
+        for f in [
+            "arkime_synthetic.pcap",
+            "four_ipv6_http_streams.pcap",
+            "gre-sample.pcap",
+            "ssh2.pcap",
+            "tls13.pcap",
+            "dns-tcp.pcap",
+        ] {
+            packets.extend(load(&td.join(f)));
+        }
+        for f in [
+            "attacks/chrissanders-packets/http_dvwa_clearlogin.pcapng",
+            "attacks/chrissanders-packets/http_google.pcapng",
+            "attacks/chrissanders-packets/dns_query_response.pcapng",
+        ] {
+            packets.extend(load(&common::corpus_file(f)));
+        }
+        packets.sort_by_key(|p| p.ts);
+        let cfg = with_lists(&[(
+            "l",
+            "240.255.255.0/24\n198.51.100.7\n2001:db8:ffff::/48\nbad.invalid\nevil.example\n",
+        )]);
+        let mut det = Detection::new(&cfg).unwrap();
+        let mut engine = Engine::new(EngineConfig::default());
+        let mut null = Null;
+        let span = packets.last().unwrap().ts.since(packets[0].ts) + 86_400_000_000_000;
+        let mut feed = |shift: u64| {
+            let mut sink = Detecting {
+                det: &mut det,
+                inner: &mut null,
+            };
+            for p in &packets {
+                let frame = Frame {
+                    ts: p.ts.add_nanos(shift),
+                    wire_len: p.wire_len,
+                    link: p.link,
+                    iface: 0,
+                    data: &p.data,
+                };
+                engine.process(&frame, &mut sink);
+            }
+        };
+        let mut history = Vec::new();
+        let mut pass = 0;
+        loop {
+            let ((), n) = alloc::count(|| feed(pass * span));
+            pass += 1;
+            history.push(n.allocations());
+            if (pass > 2 && n.allocations() == 0) || pass >= 40 {
+                break;
+            }
+        }
+        assert_eq!(
+            history.last(),
+            Some(&0),
+            "allocations per pass: {history:?}"
+        );
+        let ((), n) = alloc::count(|| feed(pass * span));
+        eprintln!("allocations per warm-up pass: {history:?}");
+        assert_eq!(n.allocations(), 0, "{n:?}");
+        assert!(
+            det.alerts().is_empty(),
+            "{}",
+            common::describe(det.alerts())
+        );
+    }
+}
