@@ -135,3 +135,66 @@ fn benign_corpus_has_no_alerts() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// Manual audit (`cargo test --test web_attack -- --ignored corpus_audit --nocapture`):
+/// every capture of the corpus, with the alerts of `web_attack`, `brute_force`, `slowloris`
+/// and the MANIFEST label, to review false positives by hand.
+#[test]
+#[ignore]
+fn corpus_audit() {
+    let root = common::corpus();
+    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
+    let label: std::collections::HashMap<&str, &str> = manifest
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() > 8).then(|| (f[1], f[8]))
+        })
+        .collect();
+    let mut stack = vec![root.clone()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for p in files {
+        let Ok(a) = std::panic::catch_unwind(|| common::run(&p)) else {
+            eprintln!("PANIC {}", p.display());
+            continue;
+        };
+        let mine: Vec<Alert> = a
+            .into_iter()
+            .filter(|a| {
+                matches!(
+                    a.detector,
+                    DetectorId::WebAttack | DetectorId::BruteForce | DetectorId::Slowloris
+                )
+            })
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let l: String = label
+            .get(rel.as_str())
+            .unwrap_or(&"")
+            .chars()
+            .take(120)
+            .collect();
+        eprintln!("== {rel} [{l}]");
+        for a in &mine {
+            let d = common::describe(std::slice::from_ref(a));
+            eprintln!("  {}", d.chars().take(400).collect::<String>());
+        }
+    }
+}
