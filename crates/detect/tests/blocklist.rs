@@ -72,6 +72,16 @@ fn listed_domain_in_dns_and_http_alerts() {
 }
 
 #[test]
+fn both_ends_listed_give_one_alert_per_pair() {
+    // http_ip4and6 talks between 2001:db8:1:2::1002 and ::1000, both in the list.
+    let cfg = with_lists(&[("v6", "2001:db8:1:2::/64\n")]);
+    let a = block("attacks/chrissanders-packets/http_ip4and6.pcapng", &cfg);
+    assert_eq!(a.len(), 1, "{}", common::describe(&a));
+    assert_eq!(a[0].evidence["indicator"], "2001:db8:1:2::/64");
+    assert!(a[0].evidence["packets"].as_u64().unwrap() > 1);
+}
+
+#[test]
 fn unlisted_traffic_is_quiet() {
     let cfg = with_lists(&[("l", "192.0.2.0/24\nexample.invalid\n2001:db8::/32\n")]);
     let a = block("attacks/chrissanders-packets/http_google.pcapng", &cfg);

@@ -24,8 +24,8 @@
 //! destination = the server it asked (DNS resolver, web server). One alert per (host,
 //! indicator address), raised at the first packet and updated at most once a second.
 //! Evidence: `list`, `indicator` (the listed prefix or domain), `matched` (address or name
-//! seen), `line`, `meta` (list comment / category / source), `direction` (`to_listed`,
-//! `from_listed`), `packets`, `bytes`, and for domains `via` (`dns_query`, `dns_answer`,
+//! seen), `line`, `meta` (list comment / category / source), `direction` of the first packet (`to_listed`,
+//! `from_listed`), `packets`, `payload_bytes`, and for domains `via` (`dns_query`, `dns_answer`,
 //! `http_host`, `tls_sni`).
 //!
 //! **Parameters** — see [`Config`]: `files` (paths, read by the caller into `sources`),
@@ -398,7 +398,100 @@ struct Hit {
     first_ts: Timestamp,
     packets: u64,
     bytes: u64,
+    origin: u32,
+    /// Listed prefix length (`ip`).
+    len: u8,
+    to_listed: bool,
+    /// The first listed name seen (`domain`), allocated when first reported, and where the
+    /// listed domain starts in it.
+    matched: String,
+    indicator_at: usize,
+    via: u8,
+    /// `packets` at the last report.
+    reported: u64,
     every: Every,
+}
+
+impl Hit {
+    fn new(ts: Timestamp, origin: u32) -> Hit {
+        Hit {
+            first_ts: ts,
+            packets: 0,
+            bytes: 0,
+            origin,
+            len: 0,
+            to_listed: true,
+            matched: String::new(),
+            indicator_at: 0,
+            via: 0,
+            reported: 0,
+            every: Every::default(),
+        }
+    }
+}
+
+/// The alert about one (host, listed address or server, kind).
+fn hit_draft(
+    lists: &Lists,
+    (host, other, kind): (IpAddr, IpAddr, u8),
+    h: &Hit,
+    ts: Timestamp,
+) -> crate::AlertDraft {
+    let o = &lists.origins[h.origin as usize];
+    let list = &lists.names[usize::from(o.list)];
+    let mut d = if kind == 0 {
+        host_draft(
+            DetectorId::Blocklist,
+            "ip",
+            0,
+            format!("{host} talks with {other}, listed in {list}"),
+            "Potentially Bad Traffic",
+            2,
+            Some(host),
+            Some(other),
+            h.first_ts,
+            ts,
+        )
+    } else {
+        host_draft(
+            DetectorId::Blocklist,
+            "domain",
+            1,
+            format!(
+                "{host} looked up or contacted {}, listed in {list}",
+                h.matched
+            ),
+            "Potentially Bad Traffic",
+            2,
+            Some(host),
+            Some(other),
+            h.first_ts,
+            ts,
+        )
+    };
+    d.evidence = if kind == 0 {
+        evidence! {
+            "list" => list.clone(),
+            "indicator" => prefix_string(other, h.len),
+            "matched" => other.to_string(),
+            "line" => o.line,
+            "meta" => o.meta.to_string(),
+            "direction" => if h.to_listed { "to_listed" } else { "from_listed" },
+            "packets" => h.packets,
+            "payload_bytes" => h.bytes,
+        }
+    } else {
+        evidence! {
+            "list" => list.clone(),
+            "indicator" => h.matched.get(h.indicator_at..).unwrap_or("").to_string(),
+            "matched" => h.matched.clone(),
+            "line" => o.line,
+            "meta" => o.meta.to_string(),
+            "via" => VIA[usize::from(h.via)],
+            "events" => h.packets,
+        }
+    };
+    d
 }
 
 const VIA: [&str; 5] = ["packet", "dns_query", "dns_answer", "http_host", "tls_sni"];
@@ -434,42 +527,18 @@ impl Blocklist {
         bytes: u64,
         out: &mut Alerts<'_>,
     ) {
+        // Direction and prefix of the first packet: who started talking.
         let h = self.hits.entry((host, listed, 0), ts, || Hit {
-            first_ts: ts,
-            packets: 0,
-            bytes: 0,
-            every: Every::default(),
+            len,
+            to_listed,
+            ..Hit::new(ts, origin)
         });
         h.packets += 1;
         h.bytes += bytes;
-        if !h.every.due(ts, SEC) {
-            return;
+        if h.every.due(ts, SEC) {
+            h.reported = h.packets;
+            out.raise(hit_draft(&self.lists, (host, listed, 0), h, ts));
         }
-        let o = &self.lists.origins[origin as usize];
-        let list = &self.lists.names[usize::from(o.list)];
-        let mut d = host_draft(
-            DetectorId::Blocklist,
-            "ip",
-            0,
-            format!("{host} talks with {listed}, listed in {list}"),
-            "Potentially Bad Traffic",
-            2,
-            Some(host),
-            Some(listed),
-            h.first_ts,
-            ts,
-        );
-        d.evidence = evidence! {
-            "list" => list.clone(),
-            "indicator" => prefix_string(listed, len),
-            "matched" => listed.to_string(),
-            "line" => o.line,
-            "meta" => o.meta.to_string(),
-            "direction" => if to_listed { "to_listed" } else { "from_listed" },
-            "packets" => h.packets,
-            "bytes" => h.bytes,
-        };
-        out.raise(d);
     }
 
     /// Looks up `self.name` (already lower case, no trailing dot).
@@ -484,43 +553,21 @@ impl Blocklist {
         let Some((dom, origin)) = self.lists.lookup_domain(&self.name) else {
             return;
         };
-        let h = self.hits.entry((client, server, 1), ts, || Hit {
-            first_ts: ts,
-            packets: 0,
-            bytes: 0,
-            every: Every::default(),
-        });
+        let skip = self.name.len() - dom.len();
+        let h = self
+            .hits
+            .entry((client, server, 1), ts, || Hit::new(ts, origin));
         h.packets += 1;
-        if !h.every.due(ts, SEC) {
-            return;
+        if h.every.due(ts, SEC) {
+            h.reported = h.packets;
+            if h.matched.is_empty() {
+                h.matched = self.name.clone();
+                h.indicator_at = skip;
+                h.via = via;
+                h.origin = origin;
+            }
+            out.raise(hit_draft(&self.lists, (client, server, 1), h, ts));
         }
-        let o = &self.lists.origins[origin as usize];
-        let list = &self.lists.names[usize::from(o.list)];
-        let mut d = host_draft(
-            DetectorId::Blocklist,
-            "domain",
-            1,
-            format!(
-                "{client} looked up or contacted {}, listed in {list}",
-                self.name
-            ),
-            "Potentially Bad Traffic",
-            2,
-            Some(client),
-            Some(server),
-            h.first_ts,
-            ts,
-        );
-        d.evidence = evidence! {
-            "list" => list.clone(),
-            "indicator" => dom.to_string(),
-            "matched" => self.name.clone(),
-            "line" => o.line,
-            "meta" => o.meta.to_string(),
-            "via" => VIA[usize::from(via)],
-            "events" => h.packets,
-        };
-        out.raise(d);
     }
 
     /// Copies a host name (HTTP Host without port, SNI) into `self.name`, lower case.
@@ -577,10 +624,19 @@ impl Detector for Blocklist {
     fn packet(&mut self, ts: Timestamp, pkt: &Packet<'_>, out: &mut Alerts<'_>) {
         let Some(ip) = pkt.ip else { return };
         let bytes = u64::from(pkt.payload_wire_len);
-        if let Some((len, o)) = self.lists.lookup_ip(ip.dst) {
-            self.hit_ip(ts, ip.src, ip.dst, len, o, true, bytes, out);
-        } else if let Some((len, o)) = self.lists.lookup_ip(ip.src) {
-            self.hit_ip(ts, ip.dst, ip.src, len, o, false, bytes, out);
+        match (self.lists.lookup_ip(ip.src), self.lists.lookup_ip(ip.dst)) {
+            (None, None) => {}
+            (None, Some((len, o))) => self.hit_ip(ts, ip.src, ip.dst, len, o, true, bytes, out),
+            (Some((len, o)), None) => self.hit_ip(ts, ip.dst, ip.src, len, o, false, bytes, out),
+            // Both listed: one alert for the pair whatever the direction (the larger address
+            // is reported as the listed one).
+            (Some(s), Some(d)) => {
+                if ip.src < ip.dst {
+                    self.hit_ip(ts, ip.src, ip.dst, d.0, d.1, true, bytes, out)
+                } else {
+                    self.hit_ip(ts, ip.dst, ip.src, s.0, s.1, false, bytes, out)
+                }
+            }
         }
     }
 
@@ -636,6 +692,16 @@ impl Detector for Blocklist {
             let (client, _) = ctx.flow.orig();
             let (server, _) = ctx.flow.resp();
             self.check_name(ctx.ts, client, server, 4, out);
+        }
+    }
+
+    /// Reports the final counts of alerts whose last updates were rate-limited away.
+    fn finish(&mut self, ts: Timestamp, out: &mut Alerts<'_>) {
+        for (k, _, h) in self.hits.iter_mut() {
+            if h.reported > 0 && h.packets > h.reported {
+                h.reported = h.packets;
+                out.raise(hit_draft(&self.lists, *k, h, ts));
+            }
         }
     }
 
