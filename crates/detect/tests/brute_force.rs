@@ -237,6 +237,23 @@ fn password_spray_over_accounts() {
 }
 
 #[test]
+fn password_spray_over_hosts() {
+    let s: Vec<(&str, &[u8])> = (0..12)
+        .map(|_| ("admin", &b"530 Login incorrect.\r\n"[..]))
+        .collect();
+    let servers: Vec<[u8; 4]> = (1..=12).map(|i| [10, 9, 1, i]).collect();
+    let p = ftp_capture("sprayhosts", &s, &servers);
+    let a = brute(&common::run(&p));
+    let _ = std::fs::remove_file(&p);
+    let sp: Vec<_> = a.iter().filter(|a| a.kind == "password_spray").collect();
+    assert_eq!(sp.len(), 1, "{}", common::describe(&a));
+    assert_eq!(sp[0].src.unwrap().ip, ip("10.9.0.5"));
+    assert!(sp[0].dst.is_none());
+    assert_eq!(sp[0].evidence["hosts"], 10);
+    assert_eq!(sp[0].evidence["accounts"], 1);
+}
+
+#[test]
 fn single_logins_are_quiet() {
     for f in [
         "attacks/markfvl-Pcaphunt/test/cs-ftpServerCredentials.pcap",

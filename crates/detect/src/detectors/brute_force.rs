@@ -21,8 +21,9 @@
 //!
 //! *Password spraying* (kind `password_spray`): one source failing against at least
 //! `spray_min_accounts` distinct accounts (FTP/POP3 `USER`, IMAP `LOGIN`, HTTP Basic user
-//! names) or `spray_min_hosts` distinct servers within `window_s`; the destination is empty
-//! when several hosts were sprayed.
+//! names) or `spray_min_hosts` distinct servers within `window_s`, counted from clear-text
+//! failures only (one short encrypted session to each of many hosts is also what automation
+//! such as Ansible does); the destination is empty when several hosts were sprayed.
 //!
 //! Kinds (signature id offset): `ssh` 0, `ftp` 1, `http_auth` 2, `smtp` 3, `pop3` 4, `imap` 5,
 //! `telnet` 6, `rdp` 7, `password_spray` 8, `tls_mail` 9.
@@ -408,7 +409,11 @@ impl BruteForce {
             p.reported = p.failures;
             out.raise(pair_draft(&self.cfg, (attacker, victim, proto), p, ts));
         }
-        self.spray(ts, onset, attacker, victim, user, out);
+        // Session shape is evidence enough against one server, not across servers: one
+        // short session to each of many hosts is also what automation (Ansible) does.
+        if !shape {
+            self.spray(ts, onset, attacker, victim, user, out);
+        }
     }
 
     fn spray(
