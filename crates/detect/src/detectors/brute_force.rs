@@ -393,6 +393,8 @@ impl BruteForce {
                 ..Pair::default()
             };
         }
+        // Flows are reported when they end, not in the order they started.
+        p.first_ts = p.first_ts.min(onset);
         p.failures += 1;
         if let Some(b) = resp_bytes {
             let b = b as f64;
