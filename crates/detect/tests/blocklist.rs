@@ -1,0 +1,314 @@
+//! `blocklist` on real captures with lists built around addresses and names they contain;
+//! the IPsum feed (120k lines) loads and its build time is measured; no alert without lists.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+use wirescope_detect::config::DetectConfig;
+use wirescope_detect::detectors::blocklist::{Blocklist, Config, Lists};
+use wirescope_detect::{Alert, Detection, DetectorId};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn with_lists(lists: &[(&str, &str)]) -> DetectConfig {
+    let mut cfg = DetectConfig::default();
+    cfg.detectors.blocklist.sources = lists
+        .iter()
+        .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+        .collect();
+    cfg
+}
+
+fn block(path: &str, cfg: &DetectConfig) -> Vec<Alert> {
+    let a = common::run_with(&[common::corpus_file(path)], cfg);
+    common::of(&a, DetectorId::Blocklist)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn listed_ip_in_capture_alerts() {
+    let cfg = with_lists(&[("drop", "; Spamhaus DROP\n74.125.0.0/16 ; SBL000\n")]);
+    let a = block("attacks/chrissanders-packets/http_google.pcapng", &cfg);
+    let ips: Vec<_> = a.iter().filter(|a| a.kind == "ip").collect();
+    assert_eq!(ips.len(), 1, "{}", common::describe(&a));
+    let x = ips[0];
+    assert_eq!(x.src.unwrap().ip, ip("172.16.16.128"));
+    assert_eq!(x.dst.unwrap().ip, ip("74.125.95.104"));
+    assert_eq!(x.evidence["list"], "drop");
+    assert_eq!(x.evidence["indicator"], "74.125.0.0/16");
+    assert_eq!(x.evidence["meta"], "SBL000");
+    assert_eq!(x.evidence["line"], 2);
+    assert_eq!(x.evidence["direction"], "to_listed");
+    assert_eq!(x.delay_s(), 0.0);
+}
+
+#[test]
+fn listed_domain_in_dns_and_http_alerts() {
+    let cfg = with_lists(&[(
+        "intel",
+        "#fields\tindicator\tindicator_type\tmeta.source\ngoogle.com\tIntel::DOMAIN\ttest\nwireshark.org\tIntel::DOMAIN\ttest\n",
+    )]);
+    let a = block("attacks/chrissanders-packets/http_google.pcapng", &cfg);
+    let d: Vec<_> = a.iter().filter(|a| a.kind == "domain").collect();
+    assert!(!d.is_empty(), "{}", common::describe(&a));
+    assert_eq!(d[0].src.unwrap().ip, ip("172.16.16.128"));
+    assert_eq!(d[0].evidence["indicator"], "google.com");
+    assert_eq!(d[0].evidence["matched"], "www.google.com");
+    let a = block(
+        "attacks/chrissanders-packets/dns_query_response.pcapng",
+        &cfg,
+    );
+    let d: Vec<_> = a.iter().filter(|a| a.kind == "domain").collect();
+    assert_eq!(d.len(), 1, "{}", common::describe(&a));
+    assert_eq!(d[0].src.unwrap().ip, ip("192.168.0.114"));
+    assert_eq!(d[0].dst.unwrap().ip, ip("205.152.37.23"));
+    assert_eq!(d[0].evidence["via"], "dns_query");
+}
+
+#[test]
+fn both_ends_listed_give_one_alert_per_pair() {
+    // http_ip4and6 talks between 2001:db8:1:2::1002 and ::1000, both in the list.
+    let cfg = with_lists(&[("v6", "2001:db8:1:2::/64\n")]);
+    let a = block("attacks/chrissanders-packets/http_ip4and6.pcapng", &cfg);
+    assert_eq!(a.len(), 1, "{}", common::describe(&a));
+    assert_eq!(a[0].evidence["indicator"], "2001:db8:1:2::/64");
+    assert!(a[0].evidence["packets"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn unlisted_traffic_is_quiet() {
+    let cfg = with_lists(&[("l", "192.0.2.0/24\nexample.invalid\n2001:db8::/32\n")]);
+    let a = block("attacks/chrissanders-packets/http_google.pcapng", &cfg);
+    assert!(a.is_empty(), "{}", common::describe(&a));
+}
+
+#[test]
+fn bad_list_line_fails_the_build() {
+    let cfg = with_lists(&[("good", "1.2.3.4\n"), ("broken", "1.2.3.4\n5.6.7\n")]);
+    let e = Detection::new(&cfg).err().unwrap();
+    assert!(e.to_string().contains("broken:2"), "{e}");
+}
+
+#[test]
+fn ipsum_feed_loads_fast_and_matches() {
+    let p = common::corpus_file("attacks/stamparm-ipsum-threatintel/ipsum.txt");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let t0 = Instant::now();
+    let lists = Lists::build(&[("ipsum".into(), text.clone())]).unwrap();
+    let took = t0.elapsed();
+    let n = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .count();
+    assert_eq!(lists.len(), n);
+    assert!(n > 100_000, "{n}");
+    eprintln!("ipsum: {n} entries built in {took:?} (debug build)");
+    // Every listed address matches; its neighbours mostly do not.
+    let first = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    let a: IpAddr = first.split('\t').next().unwrap().parse().unwrap();
+    assert!(lists.lookup_ip(a).is_some());
+    assert!(lists.lookup_ip(ip("192.0.2.1")).is_none());
+    // Lookups are cheap: one million in well under a second even in a debug build.
+    let t0 = Instant::now();
+    let mut hits = 0u32;
+    for i in 0..1_000_000u32 {
+        hits += u32::from(
+            lists
+                .lookup_ip(IpAddr::from(i.wrapping_mul(2_654_435_761).to_be_bytes()))
+                .is_some(),
+        );
+    }
+    eprintln!("1M lookups in {:?}, {hits} hits", t0.elapsed());
+    let b = Blocklist::new(&Config {
+        sources: vec![("ipsum".into(), text)],
+        ..Config::default()
+    })
+    .unwrap();
+    assert_eq!(b.lists().len(), n);
+}
+
+/// Every capture under `corpus/benign` and every chrissanders capture not labelled ATTACK or
+/// MALWARE in MANIFEST.tsv. Fails (never skips) when the directory is missing or empty.
+fn benign_captures() -> Vec<PathBuf> {
+    let root = common::corpus();
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("benign")];
+    assert!(stack[0].is_dir(), "missing {}", stack[0].display());
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
+    for line in manifest.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() > 8
+            && f[1].starts_with("attacks/chrissanders-packets/")
+            && (f[1].ends_with(".pcap") || f[1].ends_with(".pcapng"))
+            && !f[8].contains("ATTACK")
+            && !f[8].contains("MALWARE")
+        {
+            out.push(root.join(f[1]));
+        }
+    }
+    out.sort();
+    assert!(out.len() > 50, "only {} benign captures", out.len());
+    out
+}
+
+/// With the default configuration (no lists) nothing alerts; with a list of ranges and names
+/// absent from these captures nothing alerts either (the chrissanders captures use
+/// 203.0.113.0/24 and 2001:db8:1:2::/64 themselves, so those documentation ranges are not
+/// in the list).
+#[test]
+fn benign_corpus_has_no_alerts() {
+    let cfg = with_lists(&[(
+        "doc",
+        "192.0.2.0/24\n198.51.100.0/24\n2001:db8:ffff::/48\nbad.invalid\nexample.invalid\n",
+    )]);
+    let mut bad = Vec::new();
+    for p in benign_captures() {
+        for c in [&DetectConfig::default(), &cfg] {
+            let a = common::run_with(std::slice::from_ref(&p), c);
+            let mine: Vec<Alert> = common::of(&a, DetectorId::Blocklist)
+                .into_iter()
+                .cloned()
+                .collect();
+            if !mine.is_empty() {
+                bad.push(format!("{}: {}", p.display(), common::describe(&mine)));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+mod no_alloc {
+    //! The hooks of `blocklist`, `brute_force`, `web_attack` and `slowloris` allocate nothing
+    //! per packet or event in steady state: after warm-up passes over real captures (HTTP,
+    //! DNS, TLS, SSH, tunnels; each pass a day later so every flow ends and starts again), a
+    //! pass through the engine and detection allocates nothing. The lists are loaded but match
+    //! nothing, so no alert is raised (raising allocates, by design).
+    use super::*;
+    use wirescope_capture::CaptureReader;
+    use wirescope_core::{Frame, LinkType, Timestamp};
+    use wirescope_detect::{AlertSink, Detecting};
+    use wirescope_engine::{Engine, EngineConfig, Sink};
+    use wirescope_testkit::alloc::{self, CountingAlloc};
+
+    #[global_allocator]
+    static GLOBAL: CountingAlloc = CountingAlloc::new();
+
+    struct Owned {
+        ts: Timestamp,
+        wire_len: u32,
+        link: LinkType,
+        data: Vec<u8>,
+    }
+
+    struct Null;
+    impl Sink for Null {}
+    impl AlertSink for Null {
+        fn alert(&mut self, _a: &Alert) {}
+    }
+
+    fn load(p: &std::path::Path) -> Vec<Owned> {
+        let mut r = CaptureReader::open(p).unwrap();
+        let mut v = Vec::new();
+        while r.advance().unwrap() {
+            let f = r.current();
+            v.push(Owned {
+                ts: f.ts,
+                wire_len: f.wire_len,
+                link: f.link,
+                data: f.data.to_vec(),
+            });
+        }
+        v
+    }
+
+    #[test]
+    fn warmed_up_replay_allocates_nothing() {
+        assert!(alloc::is_installed());
+        let td = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pcap");
+        let mut packets = Vec::new();
+        for f in [
+            "arkime_synthetic.pcap",
+            "four_ipv6_http_streams.pcap",
+            "gre-sample.pcap",
+            "ssh2.pcap",
+            "tls13.pcap",
+            "dns-tcp.pcap",
+        ] {
+            packets.extend(load(&td.join(f)));
+        }
+        for f in [
+            "attacks/chrissanders-packets/http_dvwa_clearlogin.pcapng",
+            "attacks/chrissanders-packets/http_google.pcapng",
+            "attacks/chrissanders-packets/dns_query_response.pcapng",
+        ] {
+            packets.extend(load(&common::corpus_file(f)));
+        }
+        packets.sort_by_key(|p| p.ts);
+        let cfg = with_lists(&[(
+            "l",
+            "240.255.255.0/24\n198.51.100.7\n2001:db8:ffff::/48\nbad.invalid\nevil.example\n",
+        )]);
+        let mut det = Detection::new(&cfg).unwrap();
+        let mut engine = Engine::new(EngineConfig::default());
+        let mut null = Null;
+        let span = packets.last().unwrap().ts.since(packets[0].ts) + 86_400_000_000_000;
+        let mut feed = |shift: u64| {
+            let mut sink = Detecting {
+                det: &mut det,
+                inner: &mut null,
+            };
+            for p in &packets {
+                let frame = Frame {
+                    ts: p.ts.add_nanos(shift),
+                    wire_len: p.wire_len,
+                    link: p.link,
+                    iface: 0,
+                    data: &p.data,
+                };
+                engine.process(&frame, &mut sink);
+            }
+        };
+        let mut history = Vec::new();
+        let mut pass = 0;
+        loop {
+            let ((), n) = alloc::count(|| feed(pass * span));
+            pass += 1;
+            history.push(n.allocations());
+            if (pass > 2 && n.allocations() == 0) || pass >= 40 {
+                break;
+            }
+        }
+        assert_eq!(
+            history.last(),
+            Some(&0),
+            "allocations per pass: {history:?}"
+        );
+        let ((), n) = alloc::count(|| feed(pass * span));
+        eprintln!("allocations per warm-up pass: {history:?}");
+        assert_eq!(n.allocations(), 0, "{n:?}");
+        assert!(
+            det.alerts().is_empty(),
+            "{}",
+            common::describe(det.alerts())
+        );
+    }
+}
