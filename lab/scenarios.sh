@@ -44,7 +44,17 @@ nmap_scan() {
     cap_start
     SC_TOOL=$(lab_quote nmap "$@" "$V")
     lab_cmd attacker timeout -k 5 120 nmap "$@" "$V" || lab_die "nmap failed"
-    lab_truth_add port_scan "$A" "$V" "$LAB_T0" "$LAB_T1" "$note"
+    # The class names the detector and the kind the alert must carry.
+    local kind
+    case " $* " in
+    *" -sS "*) kind=syn_scan ;;
+    *" -sT "*) kind=connect_scan ;;
+    *" -sF "*) kind=fin_scan ;;
+    *" -sX "*) kind=xmas_scan ;;
+    *" -sN "*) kind=null_scan ;;
+    *) lab_die "nmap_scan: no known scan type in: $*" ;;
+    esac
+    lab_truth_add "port_scan:$kind" "$A" "$V" "$LAB_T0" "$LAB_T1" "$note"
     cap_stop
 }
 
@@ -87,7 +97,7 @@ sc_nmap_udp() {
     SC_TOOL=$(lab_quote nmap -n -sU -T4 --top-ports 50 --max-retries 1 "$V")
     lab_cmd attacker timeout -k 5 90 nmap -n -sU -T4 --top-ports 50 --max-retries 1 "$V" ||
         lab_die "nmap failed"
-    lab_truth_add port_scan "$A" "$V" "$LAB_T0" "$LAB_T1" "nmap -sU UDP scan, top 50 UDP ports"
+    lab_truth_add port_scan:udp_scan "$A" "$V" "$LAB_T0" "$LAB_T1" "nmap -sU UDP scan, top 50 UDP ports"
     cap_stop
     lab_expect 50 "UDP probes" "src host $A and udp"
     lab_expect 40 "ICMP port unreachable" "src host $V and icmp[0] == 3 and icmp[1] == 3"
@@ -105,11 +115,11 @@ sc_host_sweep() {
     cap_start
     SC_TOOL=$(lab_quote nmap -n -sn -T4 198.18.0.0/24)
     lab_cmd attacker timeout -k 5 60 nmap -n -sn -T4 198.18.0.0/24 || lab_die "nmap failed"
-    lab_truth_add port_scan "$A" '*' "$LAB_T0" "$LAB_T1" "host discovery: ARP ping sweep of 198.18.0.0/24 (3 live hosts)"
+    lab_truth_add port_scan:host_sweep "$A" '*' "$LAB_T0" "$LAB_T1" "host discovery: ARP ping sweep of 198.18.0.0/24 (3 live hosts)"
     sleep 1
     lab_cmd attacker timeout -k 5 60 nmap -n -sn -PE --disable-arp-ping -T4 198.18.0.0/24 ||
         lab_die "nmap failed"
-    lab_truth_add port_scan "$A" '*' "$LAB_T0" "$LAB_T1" "host discovery: ICMP echo sweep of 198.18.0.0/24 (3 live hosts)"
+    lab_truth_add port_scan:host_sweep "$A" '*' "$LAB_T0" "$LAB_T1" "host discovery: ICMP echo sweep of 198.18.0.0/24 (3 live hosts)"
     cap_stop
     lab_expect 200 "ARP requests from the attacker" "arp and ether src $(lab_mac 66) and arp[6:2] == 1"
     lab_expect 3 "ICMP echo requests" "src host $A and icmp[0] == 8"
@@ -124,7 +134,7 @@ sc_masscan() {
         --adapter-mac "$(lab_mac 66)" --router-mac "$(lab_mac 10)")
     SC_TOOL=$(lab_quote "${cmd[@]}")
     lab_cmd attacker timeout -k 5 60 "${cmd[@]}" || lab_die "masscan failed"
-    lab_truth_add port_scan "$A" "$V" "$LAB_T0" "$LAB_T1" "masscan SYN scan, ports 1-2000 at 2000 pps"
+    lab_truth_add port_scan:syn_scan "$A" "$V" "$LAB_T0" "$LAB_T1" "masscan SYN scan, ports 1-2000 at 2000 pps"
     cap_stop
     lab_expect 1900 "SYN probes" "src host $A and tcp[tcpflags] == tcp-syn"
     lab_expect 2 "SYN-ACK from open ports" "src host $V and tcp[tcpflags] == (tcp-syn|tcp-ack)"
@@ -332,7 +342,7 @@ sc_web_attack() {
             [[ -n $t0 ]] || t0=$LAB_T0
             sleep 0.3
         done
-        lab_truth_add web_attack "$A" "$V" "$t0" "$LAB_T1" "$cat: $note"
+        lab_truth_add "web_attack:$cat" "$A" "$V" "$t0" "$LAB_T1" "$cat: $note"
     }
     web sqli "' OR 1=1-- and UNION SELECT in query and POST body, raw and URL-encoded" \
         -- "$u/search?q='%20OR%201=1--" \

@@ -92,9 +92,12 @@ fn alerts(capture: &Path, extra: &[&str]) -> Vec<Seen> {
         .collect()
 }
 
+/// A class is a detector id, or `detector:kind` when the kind is part of the truth.
 fn matches(t: &Truth, a: &Seen) -> bool {
-    t.classes.contains(&a.detector)
-        && t.attacker.is_none_or(|x| a.src == Some(x))
+    t.classes.iter().any(|c| match c.split_once(':') {
+        Some((d, k)) => *d == a.detector && *k == a.kind,
+        None => *c == a.detector,
+    }) && t.attacker.is_none_or(|x| a.src == Some(x))
         && t.victim.is_none_or(|x| a.dst == Some(x))
 }
 
