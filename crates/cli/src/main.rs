@@ -22,6 +22,17 @@ use wirescope_engine::{AppCtx, ArpEvent, DnsEvent, Engine, EngineConfig, Flow, S
 use wirescope_output::zeek_app::ZeekAppLogs;
 use wirescope_output::{eve::EveWriter, terminal, zeek};
 
+/// The `--json` document: the report's fields in their order, then the alerts.
+#[derive(serde::Serialize)]
+struct JsonOut<'a> {
+    #[serde(flatten)]
+    report: &'a wirescope_engine::Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerts: Option<&'a [Alert]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detection: Option<serde_json::Value>,
+}
+
 /// Fans finished flows out to every configured sink.
 struct Sinks {
     eve: Option<EveWriter<io::BufWriter<std::fs::File>>>,
@@ -298,16 +309,18 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let printed = if args.json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
-        if let Some(det) = &detection {
-            v["alerts"] = serde_json::to_value(det.alerts()).unwrap_or_default();
-            v["detection"] = serde_json::json!({
-                "manager": det.manager().stats,
-                "detectors": det.detector_stats().into_iter()
-                    .map(|(id, s)| (id.as_str().to_string(), serde_json::json!(s)))
-                    .collect::<serde_json::Map<_, _>>(),
-            });
-        }
+        let v = JsonOut {
+            report: &report,
+            alerts: detection.as_ref().map(|d| d.alerts()),
+            detection: detection.as_ref().map(|det| {
+                serde_json::json!({
+                    "manager": det.manager().stats,
+                    "detectors": det.detector_stats().into_iter()
+                        .map(|(id, s)| (id.as_str().to_string(), serde_json::json!(s)))
+                        .collect::<serde_json::Map<_, _>>(),
+                })
+            }),
+        };
         serde_json::to_writer_pretty(&mut out, &v)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out))

@@ -432,3 +432,37 @@ fn lab_scenarios_raise_the_right_alerts_and_benign_ones_none() {
     );
     assert_rows("lab", &rows, &table);
 }
+
+/// Same input, same alerts: two runs give byte-identical alert events (ids, order, evidence).
+/// (Offline analysis has one worker; with live capture's workers the same test applies.)
+#[test]
+fn alerts_are_deterministic() {
+    let c = corpus();
+    for rel in [
+        "attacks/StopDDoS-packet-captures/pkt.TCP.synflood.spoofed.pcap",
+        "attacks/markfvl-Pcaphunt/test/ps-tcp_syn.pcap",
+        "attacks/Trace-Share-Dataset/SSH-Hydra/hydra-4_tasks.pcap",
+    ] {
+        let run = |n: u32| {
+            let eve =
+                std::env::temp_dir().join(format!("wirescope-det-{}-{n}.eve", std::process::id()));
+            let st = Command::new(env!("CARGO_BIN_EXE_wirescope"))
+                .args(["-q", "-r"])
+                .arg(c.join(rel))
+                .arg("--eve")
+                .arg(&eve)
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let text = std::fs::read_to_string(&eve).unwrap();
+            std::fs::remove_file(&eve).ok();
+            text.lines()
+                .filter(|l| l.contains("\"event_type\":\"alert\""))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        let a = run(1);
+        assert!(!a.is_empty(), "{rel}: no alert");
+        assert_eq!(a, run(2), "{rel}");
+    }
+}
