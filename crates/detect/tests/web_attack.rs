@@ -198,3 +198,13 @@ fn corpus_audit() {
         }
     }
 }
+
+/// The Log4Shell payload of nDPI's capture is in a POST body as well as in the User-Agent:
+/// the body prefix is inspected (evidence `in_body`).
+#[test]
+fn request_body_is_inspected() {
+    let a = web("robustness/nDPI-tests/tests/cfgs/default/pcap/log4j-webapp-exploit.pcap");
+    let l: Vec<&Alert> = a.iter().filter(|a| a.kind == "log4shell").collect();
+    assert_eq!(l.len(), 1, "{}", common::describe(&a));
+    assert_eq!(l[0].evidence["in_body"], serde_json::json!(true));
+}

@@ -2,7 +2,8 @@
 //! injection, Log4Shell (JNDI lookups) and Shellshock.
 //!
 //! **Method.** On every HTTP transaction (the `http` hook) the request URI, `User-Agent`,
-//! `Referer`, `Origin`, `Host` and `Content-Type` are URL-decoded (percent escapes, `+` as
+//! `Referer`, `Origin`, `Host` and `Content-Type` and the first 2 KiB of the request body
+//! (`http::REQUEST_BODY_PREFIX`, after de-chunking) are URL-decoded (percent escapes, `+` as
 //! space, `%uXXXX`, and a second pass for double encoding, as ModSecurity's
 //! `t:urlDecodeUni` chain does), lower-cased, and matched against small, named signatures
 //! (the OWASP CRS families, reduced to their most specific tokens):
@@ -24,9 +25,8 @@
 //! **Parameters** (`[detectors.web_attack]`): `enabled` (true), `min_requests` (1: matching
 //! requests per (client, server, kind) before alerting), `max_pairs` (10 000: state bound).
 //!
-//! **Not seen**: request bodies (the HTTP transaction carries only the body length), cookies
-//! and other headers than the six above — POSTed SQLi and Shellshock in a `Cookie` header are
-//! missed.
+//! **Not seen**: request bodies past their first 2 KiB, cookies and other headers than the
+//! six above — Shellshock in a `Cookie` header is missed.
 //!
 //! **Known false positives**: search queries that contain attack strings as text (a forum
 //! post about `union select`), security scanners you run yourself (allow-list them), URLs
@@ -428,6 +428,8 @@ struct Entry {
     port: u16,
     /// A header (not only the URI) matched.
     in_header: bool,
+    /// A rule of this kind matched in the request body.
+    in_body: bool,
     /// `count` at the last report.
     reported: u64,
     every: Every,
@@ -472,6 +474,7 @@ fn entry_draft(
         "example_uri" => e.example.clone(),
         "example_host" => e.host.clone(),
         "in_header" => e.in_header,
+        "in_body" => e.in_body,
         "methods" => methods,
         "min_requests" => cfg.min_requests,
     };
@@ -531,6 +534,9 @@ impl Detector for WebAttack {
             header_bits |= self.scanner.scan(h);
         }
         bits |= header_bits;
+        // The start of the request body (form posts, JSON): `REQUEST_BODY_PREFIX` bytes.
+        let body_bits = self.scanner.scan(&tx.request_body);
+        bits |= body_bits;
         if bits == 0 {
             return;
         }
@@ -553,6 +559,7 @@ impl Detector for WebAttack {
                 host: String::new(),
                 port: 0,
                 in_header: false,
+                in_body: false,
                 reported: 0,
                 every: Every::default(),
             });
@@ -571,6 +578,7 @@ impl Detector for WebAttack {
                 e.port = ctx.flow.resp().1;
             }
             e.in_header |= header_bits & kb != 0;
+            e.in_body |= body_bits & kb != 0;
             e.reported = e.count;
             out.raise(entry_draft(&self.cfg, (client, server, kind), e, ctx.ts));
         }

@@ -130,6 +130,9 @@ pub struct Transaction {
     pub request_content_type: Vec<u8>,
     /// Request body bytes after de-chunking (gap bytes inside a known length included).
     pub request_body_len: u64,
+    /// The first [`REQUEST_BODY_PREFIX`] bytes of the request body after de-chunking (bytes
+    /// lost in a gap are not in it), for detectors that inspect form posts.
+    pub request_body: Vec<u8>,
     /// The request head and its whole body were seen.
     pub request_complete: bool,
     /// Final status code (101 included); None when no final response was seen.
@@ -172,6 +175,7 @@ impl Transaction {
             origin,
             request_content_type,
             request_body_len,
+            request_body,
             request_complete,
             status,
             status_msg,
@@ -204,6 +208,7 @@ impl Transaction {
             response_content_type,
             location,
             username,
+            request_body,
         ] {
             v.clear();
         }
@@ -234,6 +239,7 @@ impl Transaction {
             &self.response_content_type,
             &self.location,
             &self.username,
+            &self.request_body,
         ]
         .iter()
         .map(|v| v.len())
@@ -411,6 +417,12 @@ pub struct HttpParser {
 /// Chunk-size line or trailer section over this many bytes is an error (the head limit is
 /// used; this is only the floor for tiny configurations).
 const MIN_LINE_CAP: usize = 64;
+
+/// Request body bytes kept per transaction for inspection (`Transaction::request_body`):
+/// a login or search form and the start of a JSON or XML post fit; Suricata inspects
+/// request bodies by default from their first bytes the same way
+/// (`request-body-minimal-inspect-size`), with larger windows.
+pub const REQUEST_BODY_PREFIX: usize = 2048;
 
 impl HttpParser {
     /// A parser for a fresh connection. Allocates nothing until data arrives.
@@ -637,6 +649,7 @@ impl HttpParser {
             Phase::Body { left } => {
                 let n = left.min(avail);
                 self.add_body(dir, n);
+                self.keep_body(dir, &data[..usize::try_from(n).unwrap_or(data.len())]);
                 if n == left {
                     self.complete(dir);
                 } else {
@@ -647,6 +660,7 @@ impl HttpParser {
             Phase::ChunkData { left } => {
                 let n = left.min(avail);
                 self.add_body(dir, n);
+                self.keep_body(dir, &data[..usize::try_from(n).unwrap_or(data.len())]);
                 self.sides[i].phase = if n == left {
                     Phase::ChunkEnd { cr: false }
                 } else {
@@ -681,6 +695,7 @@ impl HttpParser {
             } => self.step_trailer(dir, data, line, first_cr, total),
             Phase::UntilClose => {
                 self.add_body(dir, avail);
+                self.keep_body(dir, data);
                 data.len()
             }
             Phase::Lost { line_start: true } => {
@@ -975,6 +990,19 @@ impl HttpParser {
                 Dir::ToServer => tx.request_body_len = tx.request_body_len.saturating_add(n),
                 Dir::ToClient => tx.response_body_len = tx.response_body_len.saturating_add(n),
             }
+        }
+    }
+
+    /// Keeps the start of a request body (capacity reused: no allocation once warm).
+    fn keep_body(&mut self, dir: Dir, data: &[u8]) {
+        if dir != Dir::ToServer {
+            return;
+        }
+        let depth = self.sides[dir.index()].depth;
+        if let Some(tx) = self.find_tx(depth) {
+            let room = REQUEST_BODY_PREFIX.saturating_sub(tx.request_body.len());
+            let take = room.min(data.len());
+            tx.request_body.extend_from_slice(&data[..take]);
         }
     }
 

@@ -899,3 +899,38 @@ fn bad_header_lines_are_counted_and_ignored() {
     );
     assert!(t[0].response_complete);
 }
+
+#[test]
+fn request_body_prefix_is_kept_and_capped() {
+    let body = "user=admin%27+or+1%3D1--&pass=x";
+    let req = format!(
+        "POST /login HTTP/1.1\r\nHost: h\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // Split inside the body: the prefix spans feeds.
+    let (a, b) = req.as_bytes().split_at(req.len() - 7);
+    let big = "a".repeat(REQUEST_BODY_PREFIX + 100);
+    let chunked = format!(
+        "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
+        big.len()
+    );
+    let (t, _) = feed_all(
+        HttpConfig::default(),
+        &[
+            (C, a.to_vec()),
+            (C, b.to_vec()),
+            (
+                S,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+            ),
+            (C, chunked.into_bytes()),
+            (S, b"HTTP/1.1 204 No Content\r\n\r\n".to_vec()),
+        ],
+    );
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0].request_body, body.as_bytes());
+    // Chunked and longer than the prefix: exactly REQUEST_BODY_PREFIX bytes are kept.
+    assert_eq!(t[1].request_body.len(), REQUEST_BODY_PREFIX);
+    assert_eq!(t[1].request_body_len, big.len() as u64);
+    assert!(t[1].request_body.iter().all(|&c| c == b'a'));
+}
