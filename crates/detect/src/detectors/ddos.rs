@@ -113,6 +113,7 @@ const OUT_SYN: usize = 6; // the victim's SYNs
 const OUT_ANS: usize = 7; // the victim's SYN-ACKs
 const BYTES_REFL: usize = 8; // bytes of REFL packets
 const FAIL: usize = 9; // bare RSTs toward the victim (refused SYN-ACKs, see syn_flood)
+const OUT_UDP: usize = 10; // the victim's other UDP (answers: a busy DNS or NTP server)
 
 /// (kind, kind_index, counter, sources sketch index)
 const KINDS: [(&str, u16, usize, usize); 5] = [
@@ -125,7 +126,7 @@ const KINDS: [(&str, u16, usize, usize); 5] = [
 
 #[derive(Default)]
 struct Victim {
-    w: Window<10>,
+    w: Window<11>,
     /// Who sends the SYNs (is there a dominant source?).
     heavy: Heavy,
     /// Distinct sources per class: SYN, SYN-ACK, UDP, ICMP, reflected.
@@ -202,6 +203,7 @@ impl Detector for Ddos {
                 return;
             }
             Transport::Udp(u) if is_amp_port(u.dst_port) => Some(OUT_REQ),
+            Transport::Udp(_) => Some(OUT_UDP),
             _ => None,
         };
         match out_class {
@@ -266,6 +268,8 @@ impl Detector for Ddos {
             SYN => v.w.sum(OUT_ANS).saturating_sub(v.w.sum(FAIL)),
             SYNACK => v.w.sum(OUT_SYN),
             REFL => v.w.sum(OUT_REQ),
+            // A server answering its many clients (a busy resolver) is not being flooded.
+            UDP => v.w.sum(OUT_UDP),
             _ => 0,
         };
         if explained.saturating_mul(2) >= n {
