@@ -4,7 +4,6 @@
 mod common;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::Instant;
 use wirescope_detect::config::DetectConfig;
 use wirescope_detect::detectors::blocklist::{Blocklist, Config, Lists};
@@ -133,43 +132,6 @@ fn ipsum_feed_loads_fast_and_matches() {
     assert_eq!(b.lists().len(), n);
 }
 
-/// Every capture under `corpus/benign` and every chrissanders capture not labelled ATTACK or
-/// MALWARE in MANIFEST.tsv. Fails (never skips) when the directory is missing or empty.
-fn benign_captures() -> Vec<PathBuf> {
-    let root = common::corpus();
-    let mut out = Vec::new();
-    let mut stack = vec![root.join("benign")];
-    assert!(stack[0].is_dir(), "missing {}", stack[0].display());
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
-            {
-                out.push(p);
-            }
-        }
-    }
-    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
-    for line in manifest.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() > 8
-            && f[1].starts_with("attacks/chrissanders-packets/")
-            && (f[1].ends_with(".pcap") || f[1].ends_with(".pcapng"))
-            && !f[8].contains("ATTACK")
-            && !f[8].contains("MALWARE")
-        {
-            out.push(root.join(f[1]));
-        }
-    }
-    out.sort();
-    assert!(out.len() > 50, "only {} benign captures", out.len());
-    out
-}
-
 /// With the default configuration (no lists) nothing alerts; with a list of ranges and names
 /// absent from these captures nothing alerts either (the chrissanders captures use
 /// 203.0.113.0/24 and 2001:db8:1:2::/64 themselves, so those documentation ranges are not
@@ -181,7 +143,7 @@ fn benign_corpus_has_no_alerts() {
         "192.0.2.0/24\n198.51.100.0/24\n2001:db8:ffff::/48\nbad.invalid\nexample.invalid\n",
     )]);
     let mut bad = Vec::new();
-    for p in benign_captures() {
+    for p in common::benign_captures() {
         for c in [&DetectConfig::default(), &cfg] {
             let a = common::run_with(std::slice::from_ref(&p), c);
             let mine: Vec<Alert> = common::of(&a, DetectorId::Blocklist)

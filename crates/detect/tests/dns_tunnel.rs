@@ -9,51 +9,6 @@ use std::path::PathBuf;
 use wirescope_detect::{Alert, DetectorId};
 
 const D: DetectorId = DetectorId::DnsTunnel;
-/// Every capture under `corpus/benign` (the directory must exist and hold captures).
-fn benign_captures() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![common::corpus().join("benign")];
-    assert!(stack[0].is_dir(), "missing {}", stack[0].display());
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("pcap" | "pcapng" | "cap")
-            ) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    assert!(out.len() > 10, "too few benign captures: {}", out.len());
-    out
-}
-
-/// Captures of `corpus/attacks/chrissanders-packets` not labelled ATTACK or MALWARE.
-fn chrissanders_benign() -> Vec<PathBuf> {
-    let manifest = std::fs::read_to_string(common::corpus().join("MANIFEST.tsv")).unwrap();
-    let out: Vec<PathBuf> = manifest
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            let (path, truth) = (*f.get(1)?, *f.get(8)?);
-            let cap = [".pcap", ".pcapng", ".cap"]
-                .iter()
-                .any(|e| path.ends_with(e));
-            (path.starts_with("attacks/chrissanders-packets/")
-                && cap
-                && !truth.contains("ATTACK")
-                && !truth.contains("MALWARE"))
-            .then(|| common::corpus_file(path))
-        })
-        .collect();
-    assert!(out.len() > 40, "too few chrissanders benign captures");
-    out
-}
-
 fn one(rel: &str) -> Alert {
     let alerts = common::run(&common::corpus_file(rel));
     let mine = common::of(&alerts, D);
@@ -137,8 +92,8 @@ fn higher_thresholds_silence_iodine() {
 
 #[test]
 fn no_alert_on_benign_corpus() {
-    let mut files = benign_captures();
-    files.extend(chrissanders_benign());
+    let mut files = common::benign_dir_captures();
+    files.extend(common::chrissanders_benign());
     let mut bad = Vec::new();
     for f in &files {
         let alerts = common::run(f);

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{corpus, corpus_file, describe, of, run, run_with};
+use common::{corpus_file, describe, of, run, run_with};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use wirescope_core::Timestamp;
 use wirescope_detect::config::DetectConfig;
 use wirescope_detect::{Alert, Detection, DetectorId};
@@ -301,38 +301,9 @@ fn ping_flood_alerts_and_slow_ping_does_not() {
     assert!(mine(&alerts).is_empty(), "{}", describe(&alerts));
 }
 
-/// Every capture file under `dir`, sorted.
-fn captures(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng" | "cap")
-            ) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn silent_on_every_benign_capture() {
-    let dir = corpus().join("benign");
-    assert!(dir.is_dir(), "missing {}", dir.display());
-    let files = captures(&dir);
-    assert!(
-        files.len() >= 10,
-        "only {} captures in {}",
-        files.len(),
-        dir.display()
-    );
+    let files = common::benign_dir_captures();
     let mut noisy = Vec::new();
     for f in &files {
         let m = mine(&run(f));
@@ -345,25 +316,7 @@ fn silent_on_every_benign_capture() {
 
 #[test]
 fn silent_on_benign_chrissanders_captures() {
-    let manifest = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).unwrap();
-    let mut files = Vec::new();
-    for line in manifest.lines() {
-        let c: Vec<&str> = line.split('\t').collect();
-        if c.len() < 9 || !c[1].starts_with("attacks/chrissanders-packets/") {
-            continue;
-        }
-        let is_capture = [".pcap", ".pcapng", ".cap"]
-            .iter()
-            .any(|e| c[1].ends_with(e));
-        if is_capture && !c[8].starts_with("ATTACK") && !c[8].starts_with("MALWARE") {
-            files.push(corpus_file(c[1]));
-        }
-    }
-    assert!(
-        files.len() >= 20,
-        "only {} benign chrissanders captures",
-        files.len()
-    );
+    let files = common::chrissanders_benign();
     let mut noisy = Vec::new();
     for f in &files {
         let m = mine(&run(f));

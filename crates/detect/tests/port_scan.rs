@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use wirescope_detect::config::DetectConfig;
 use wirescope_detect::{Alert, DetectorId};
 
@@ -182,28 +182,9 @@ fn other_scan_like_captures() {
     expect_one(&a, "syn_scan", "172.16.0.8", Some("64.13.134.52"));
 }
 
-fn benign_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            benign_files(&p, out);
-        } else if matches!(
-            p.extension().and_then(|x| x.to_str()),
-            Some("pcap" | "pcapng" | "cap")
-        ) {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn no_alert_on_benign_corpus() {
-    let dir = common::corpus().join("benign");
-    assert!(dir.is_dir(), "missing {}", dir.display());
-    let mut files = Vec::new();
-    benign_files(&dir, &mut files);
-    files.sort();
-    assert!(files.len() > 10, "benign corpus too small: {}", files.len());
+    let files = common::benign_dir_captures();
     let mut bad = Vec::new();
     for f in &files {
         let a = scans(f);
@@ -218,28 +199,13 @@ fn no_alert_on_benign_corpus() {
 /// does not label ATTACK or MALWARE (tcp_ports is a browser's many connections to port 80).
 #[test]
 fn no_alert_on_benign_chrissanders_captures() {
-    let manifest = std::fs::read_to_string(common::corpus().join("MANIFEST.tsv")).unwrap();
-    let mut n = 0;
     let mut bad = Vec::new();
-    for line in manifest.lines() {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() < 9 || !cols[1].starts_with("attacks/chrissanders-packets/") {
-            continue;
-        }
-        let label = cols[8];
-        if label.starts_with("ATTACK") || label.starts_with("MALWARE") {
-            continue;
-        }
-        if !(cols[1].ends_with(".pcap") || cols[1].ends_with(".pcapng")) {
-            continue;
-        }
-        n += 1;
-        let a = scans(&common::corpus_file(cols[1]));
+    for f in common::chrissanders_benign() {
+        let a = scans(&f);
         if !a.is_empty() {
-            bad.push(format!("{}:\n{}", cols[1], common::describe(&a)));
+            bad.push(format!("{}:\n{}", f.display(), common::describe(&a)));
         }
     }
-    assert!(n > 40, "only {n} benign chrissanders captures found");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 

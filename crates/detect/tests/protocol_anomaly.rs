@@ -63,28 +63,7 @@ fn ordinary_fragmentation_is_not_an_anomaly() {
 
 #[test]
 fn no_protocol_anomaly_on_benign_corpus() {
-    let dir = common::corpus().join("benign");
-    let mut files = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
-            {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() > 50,
-        "benign corpus incomplete: {} files",
-        files.len()
-    );
+    let files = common::benign_captures();
     for f in files {
         let a = run(&f);
         let pa = of(&a, ProtocolAnomaly);

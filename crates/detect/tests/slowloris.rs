@@ -175,47 +175,10 @@ fn heads_finished_before_the_limit_are_quiet() {
     assert!(a.is_empty(), "{}", common::describe(&a));
 }
 
-/// Every capture under `corpus/benign` and every chrissanders capture not labelled ATTACK or
-/// MALWARE in MANIFEST.tsv. Fails (never skips) when the directory is missing or empty.
-fn benign_captures() -> Vec<PathBuf> {
-    let root = common::corpus();
-    let mut out = Vec::new();
-    let mut stack = vec![root.join("benign")];
-    assert!(stack[0].is_dir(), "missing {}", stack[0].display());
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
-            {
-                out.push(p);
-            }
-        }
-    }
-    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).unwrap();
-    for line in manifest.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() > 8
-            && f[1].starts_with("attacks/chrissanders-packets/")
-            && (f[1].ends_with(".pcap") || f[1].ends_with(".pcapng"))
-            && !f[8].contains("ATTACK")
-            && !f[8].contains("MALWARE")
-        {
-            out.push(root.join(f[1]));
-        }
-    }
-    out.sort();
-    assert!(out.len() > 50, "only {} benign captures", out.len());
-    out
-}
-
 #[test]
 fn benign_corpus_has_no_alerts() {
     let mut bad = Vec::new();
-    for p in benign_captures() {
+    for p in common::benign_captures() {
         let a = common::run(&p);
         let mine: Vec<Alert> = common::of(&a, DetectorId::Slowloris)
             .into_iter()

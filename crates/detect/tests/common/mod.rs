@@ -90,3 +90,56 @@ pub fn describe(alerts: &[Alert]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Every capture under `corpus/benign` (fails if the directory is missing or nearly empty).
+pub fn benign_dir_captures() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![corpus().join("benign")];
+    assert!(stack[0].is_dir(), "missing {}", stack[0].display());
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("pcap" | "pcapng" | "cap")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() > 50, "too few benign captures: {}", out.len());
+    out
+}
+
+/// Captures of `corpus/attacks/chrissanders-packets` that MANIFEST.tsv does not label as an
+/// attack or malware (DNS, HTTP, TCP behaviour, mail, DHCP, ARP resolution...).
+pub fn chrissanders_benign() -> Vec<PathBuf> {
+    let manifest = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).unwrap();
+    let out: Vec<PathBuf> = manifest
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let (path, truth) = (*f.get(1)?, *f.get(8)?);
+            let cap = [".pcap", ".pcapng", ".cap"]
+                .iter()
+                .any(|e| path.ends_with(e));
+            (path.starts_with("attacks/chrissanders-packets/")
+                && cap
+                && !truth.contains("ATTACK")
+                && !truth.contains("MALWARE"))
+            .then(|| corpus_file(path))
+        })
+        .collect();
+    assert!(out.len() > 40, "too few chrissanders benign captures");
+    out
+}
+
+/// Both of the above: the traffic on which no detector may alert.
+pub fn benign_captures() -> Vec<PathBuf> {
+    let mut v = benign_dir_captures();
+    v.extend(chrissanders_benign());
+    v
+}
