@@ -10,7 +10,7 @@ use std::process::Command;
 use proptest::prelude::*;
 use wirescope_capture::CaptureReader;
 use wirescope_core::Timestamp;
-use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
+use wirescope_proto::http::{HttpConfig, HttpParser, Transaction, REQUEST_BODY_PREFIX};
 use wirescope_proto::Dir;
 use wirescope_wire::{decode_frame, tcp_flags, Transport};
 
@@ -836,6 +836,18 @@ enum Body {
 }
 
 impl Body {
+    /// The body's bytes after de-chunking, as far as the parser keeps them
+    /// (`Transaction::request_body`).
+    fn kept(&self) -> Vec<u8> {
+        let mut v = match self {
+            Body::None => Vec::new(),
+            Body::Length(b) | Body::Close(b) => b.clone(),
+            Body::Chunked(c, _, _) => c.concat(),
+        };
+        v.truncate(REQUEST_BODY_PREFIX);
+        v
+    }
+
     fn len(&self) -> u64 {
         match self {
             Body::None => 0,
@@ -1044,6 +1056,7 @@ fn build(
             version: b"1.1".to_vec(),
             host: e.host.clone().into_bytes(),
             request_body_len: e.req.len(),
+            request_body: e.req.kept(),
             request_complete: true,
             status: Some(e.status),
             status_msg: reason.trim().into(),
