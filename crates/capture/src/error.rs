@@ -37,6 +37,11 @@ pub enum CaptureError {
         offset: u64,
         detail: String,
     },
+    /// An output cannot be written as asked: rotation options that do not fit together or
+    /// with standard output, or a bad `-G` file name pattern. Found before anything is
+    /// written.
+    #[error("{name}: {detail}")]
+    InvalidOutput { name: String, detail: String },
 }
 
 impl CaptureError {
@@ -46,7 +51,8 @@ impl CaptureError {
             CaptureError::NotACapture { name, .. }
             | CaptureError::Io { name, .. }
             | CaptureError::Truncated { name, .. }
-            | CaptureError::Corrupt { name, .. } => name,
+            | CaptureError::Corrupt { name, .. }
+            | CaptureError::InvalidOutput { name, .. } => name,
         }
     }
 

@@ -8,6 +8,8 @@
 //!   1 MiB buffer refilled by `Read::read`. Hand-written: no parser library in the public API.
 //! - [`MergedReader`]: many readers as one stream, in timestamp order.
 //! - [`PcapWriter`]: frames out as a nanosecond pcap file, like `tcpdump -w`.
+//! - [`RotatingWriter`]: the same, moving to new files by size, packet time or count, like
+//!   `tcpdump -w -C -G -W`.
 //! - [`BpfFilter`]: a filter compiled by libpcap (tcpdump's exact language) and run by a safe
 //!   interpreter with tcpdump's semantics (`len` is the wire length).
 //!
@@ -58,12 +60,14 @@ mod bpf;
 mod error;
 mod merge;
 mod reader;
+mod rotate;
 mod writer;
 
 pub use bpf::BpfFilter;
 pub use error::{CaptureError, FilterError};
 pub use merge::MergedReader;
 pub use reader::{CaptureFormat, CaptureReader, BUFFER_LEN, MAX_RECORD_LEN};
+pub use rotate::{RotateOptions, RotatingWriter, WriteOutcome};
 pub use writer::PcapWriter;
 
 #[cfg(test)]
@@ -75,6 +79,7 @@ mod tests {
         send::<crate::CaptureReader>();
         send::<crate::MergedReader>();
         send::<crate::PcapWriter>();
+        send::<crate::RotatingWriter>();
         send::<crate::BpfFilter>();
         send::<crate::CaptureError>();
         send::<crate::FilterError>();

@@ -27,6 +27,8 @@ pub struct PcapWriter {
     link: LinkType,
     snaplen: u32,
     skipped_link_mismatch: u64,
+    /// Bytes handed to the sink so far (file header included): the file's size once flushed.
+    bytes_written: u64,
 }
 
 impl PcapWriter {
@@ -62,6 +64,7 @@ impl PcapWriter {
             link,
             snaplen,
             skipped_link_mismatch: 0,
+            bytes_written: 0,
         };
         let mut h = [0u8; 24];
         h[0..4].copy_from_slice(&MAGIC_NS.to_le_bytes());
@@ -71,6 +74,7 @@ impl PcapWriter {
         h[16..20].copy_from_slice(&snaplen.to_le_bytes());
         h[20..24].copy_from_slice(&u32::from(link.0).to_le_bytes());
         w.out.write_all(&h).map_err(|e| w.io(e))?;
+        w.bytes_written = h.len() as u64;
         Ok(w)
     }
 
@@ -98,12 +102,20 @@ impl PcapWriter {
             .out
             .write_all(&h)
             .and_then(|()| self.out.write_all(&frame.data[..caplen]));
-        r.map_err(|e| self.io(e))
+        r.map_err(|e| self.io(e))?;
+        self.bytes_written += (h.len() + caplen) as u64;
+        Ok(())
     }
 
     /// Frames not written because their link type differs from the file's.
     pub fn skipped_link_mismatch(&self) -> u64 {
         self.skipped_link_mismatch
+    }
+
+    /// Bytes written so far, the 24-byte file header included (what `ftell` on the file
+    /// would say: the size the file has once flushed).
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.bytes_written
     }
 
     /// Flushes the buffered records. Dropping a writer without `finish` also flushes, but
