@@ -10,6 +10,8 @@
 //! - [`PcapWriter`]: frames out as a nanosecond pcap file, like `tcpdump -w`.
 //! - [`RotatingWriter`]: the same, moving to new files by size, packet time or count, like
 //!   `tcpdump -w -C -G -W`.
+//! - [`LiveCapture`]: one live interface through libpcap (kernel BPF, drop counters), and
+//!   [`list_interfaces`] for `-D`.
 //! - [`BpfFilter`]: a filter compiled by libpcap (tcpdump's exact language) and run by a safe
 //!   interpreter with tcpdump's semantics (`len` is the wire length).
 //!
@@ -58,6 +60,7 @@
 
 mod bpf;
 mod error;
+mod live;
 mod merge;
 mod reader;
 mod rotate;
@@ -65,6 +68,10 @@ mod writer;
 
 pub use bpf::BpfFilter;
 pub use error::{CaptureError, FilterError};
+pub use live::{
+    list_interfaces, missing_capabilities, Interface, LiveCapture, LiveError, LiveOptions,
+    LiveStats,
+};
 pub use merge::MergedReader;
 pub use reader::{CaptureFormat, CaptureReader, BUFFER_LEN, MAX_RECORD_LEN};
 pub use rotate::{RotateOptions, RotatingWriter, WriteOutcome};
@@ -83,5 +90,6 @@ mod tests {
         send::<crate::BpfFilter>();
         send::<crate::CaptureError>();
         send::<crate::FilterError>();
+        send::<crate::LiveCapture>();
     }
 }

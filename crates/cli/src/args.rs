@@ -9,7 +9,7 @@ use std::path::PathBuf;
     name = "wirescope",
     version,
     about = "Network traffic analyzer: decode, flows, statistics, EVE and Zeek-style logs",
-    after_help = "Examples:\n  wirescope -r capture.pcap\n  wirescope -r a.pcap -r b.pcapng --json 'tcp port 443'\n  wirescope -r capture.pcap --eve eve.json --zeek-dir logs/ -w https.pcap 'tcp port 443'"
+    after_help = "Examples:\n  wirescope -r capture.pcap\n  wirescope -r a.pcap -r b.pcapng --json 'tcp port 443'\n  wirescope -r capture.pcap --eve eve.json --zeek-dir logs/ -w https.pcap 'tcp port 443'\n  wirescope -D\n  wirescope -i eth0 --eve eve.json -w ring.pcap -C 100 -W 10 -Z nobody 'not port 22'"
 )]
 pub struct Args {
     /// Read packets from a pcap or pcapng file ("-" = standard input). Repeat to analyse several
@@ -17,9 +17,71 @@ pub struct Args {
     #[arg(short = 'r', value_name = "FILE")]
     pub read: Vec<PathBuf>,
 
+    /// Capture live on an interface ("any" = all interfaces). Repeat for several interfaces.
+    /// Stop with Ctrl-C (SIGINT) or SIGTERM: the pipeline drains, outputs are flushed and the
+    /// summary is printed. SIGHUP reloads --config and --blocklist files.
+    #[arg(short = 'i', value_name = "IFACE", conflicts_with = "read")]
+    pub interface: Vec<String>,
+
+    /// List the interfaces wirescope can capture on, with their addresses and state, and exit.
+    #[arg(short = 'D', long = "list-interfaces")]
+    pub list_interfaces: bool,
+
+    /// Don't put the interface into promiscuous mode (live capture).
+    #[arg(short = 'p', long = "no-promiscuous-mode")]
+    pub no_promisc: bool,
+
+    /// Kernel capture buffer size in KiB, as tcpdump's -B (live capture).
+    #[arg(short = 'B', long = "buffer-size", value_name = "KIB")]
+    pub buffer_kib: Option<u32>,
+
+    /// Deliver packets as soon as they arrive instead of in kernel blocks (live capture; lower
+    /// latency, more wake-ups).
+    #[arg(long = "immediate-mode")]
+    pub immediate: bool,
+
+    /// Packet batches the queue between capture and analysis holds (256 packets each). A full
+    /// queue drops the newest batch and counts it; capture never waits.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub queue_batches: usize,
+
+    /// After the capture handles are open, switch to USER's uid, gid and groups (live
+    /// capture; needs root). A -w file is created before the switch; rotated files after it,
+    /// as USER, so USER needs write access to their directory.
+    #[arg(short = 'Z', value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Live capture: write an EVE `stats` event every SECS seconds (0: only at the end).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub stats_interval: u64,
+
+    /// Live capture: always draw the live view (rates, top talkers, alerts) on standard error,
+    /// even when it is not a terminal; --no-live-view never draws it.
+    #[arg(long, conflicts_with = "no_live_view")]
+    pub live_view: bool,
+
+    /// Live capture: never draw the live view.
+    #[arg(long)]
+    pub no_live_view: bool,
+
     /// Write the packets that pass the filter to a pcap file ("-" = standard output).
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
+
+    /// With -w: before writing a packet, start a new file when the current one is larger than
+    /// SIZE million bytes (tcpdump's -C). Files are FILE, FILE1, FILE2, ... (FILE0..FILE<N-1>,
+    /// reused in a ring, with -W N).
+    #[arg(short = 'C', value_name = "MILLION_BYTES", requires = "write")]
+    pub rotate_size: Option<u64>,
+
+    /// With -w: start a new file every SECS seconds of packet time (tcpdump's -G); FILE is a
+    /// strftime pattern (%Y %m %d %H %M %S %s %j %%, in UTC).
+    #[arg(short = 'G', value_name = "SECS", requires = "write")]
+    pub rotate_seconds: Option<u64>,
+
+    /// With -C: keep at most N files (a ring). With -G alone: stop after N files.
+    #[arg(short = 'W', value_name = "N", requires = "write")]
+    pub rotate_files: Option<u32>,
 
     /// Stop after N packets (that pass the filter).
     #[arg(short = 'c', value_name = "N")]
@@ -28,6 +90,10 @@ pub struct Args {
     /// Don't resolve addresses to names (wirescope never does; accepted for tcpdump habits).
     #[arg(short = 'n')]
     pub numeric: bool,
+
+    /// BPF filter expression (tcpdump syntax), as one argument.
+    #[arg(short = 'f', value_name = "EXPR", conflicts_with = "filter_file")]
+    pub filter: Option<String>,
 
     /// Read the BPF filter expression from FILE (tcpdump's -F).
     #[arg(short = 'F', value_name = "FILE")]
@@ -113,9 +179,33 @@ pub struct Args {
 }
 
 impl Args {
+    /// The `-w` file (or pattern) opened with the rotation options.
+    pub fn open_writer(
+        &self,
+        link: wirescope_core::LinkType,
+    ) -> Result<Option<wirescope_capture::RotatingWriter>> {
+        let Some(p) = &self.write else {
+            return Ok(None);
+        };
+        let opts = wirescope_capture::RotateOptions {
+            size_bytes: self.rotate_size.map(|m| m.saturating_mul(1_000_000)),
+            seconds: self.rotate_seconds,
+            files: self.rotate_files,
+        };
+        wirescope_capture::RotatingWriter::create(p, link, self.snaplen, opts)
+            .map(Some)
+            .with_context(|| format!("cannot write {}", p.display()))
+    }
+
     /// The filter expression from -F or the trailing arguments (tcpdump ignores the trailing
     /// arguments when -F is given; we refuse the ambiguity instead).
     pub fn filter_expression(&self) -> Result<Option<String>> {
+        if let Some(f) = &self.filter {
+            if !self.expression.is_empty() {
+                anyhow::bail!("give the filter either with -f or as arguments, not both");
+            }
+            return Ok(Some(f.clone()));
+        }
         match (&self.filter_file, self.expression.is_empty()) {
             (Some(_), false) => {
                 anyhow::bail!("give the filter either with -F or as arguments, not both")

@@ -8,13 +8,14 @@
 //! run was otherwise successful).
 
 mod args;
+mod live;
 
 use anyhow::{Context, Result};
 use args::Args;
 use clap::Parser;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
-use wirescope_capture::{BpfFilter, CaptureReader, MergedReader, PcapWriter};
+use wirescope_capture::{BpfFilter, CaptureReader, MergedReader};
 use wirescope_detect::config::DetectConfig;
 use wirescope_detect::{Alert, AlertSink, AlertStatus, Detecting, Detection};
 use wirescope_engine::pipeline::{self, RunOptions};
@@ -152,49 +153,8 @@ fn detect_config(args: &Args) -> Result<DetectConfig> {
     Ok(cfg)
 }
 
-fn run(args: &Args) -> Result<ExitCode, Failure> {
-    let dcfg = detect_config(args).map_err(Failure::Usage)?;
-    if args.print_config {
-        print!("{}", dcfg.to_toml());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut detection = if args.no_detect {
-        None
-    } else {
-        Some(Detection::new(&dcfg).map_err(|e| Failure::Usage(e.into()))?)
-    };
-    if args.read.is_empty() {
-        return Err(Failure::Usage(anyhow::anyhow!(
-            "no input: give a capture file with -r FILE (- for stdin); see --help"
-        )));
-    }
-    let mut readers = Vec::with_capacity(args.read.len());
-    for path in &args.read {
-        readers.push(CaptureReader::open(path).map_err(|e| Failure::Usage(e.into()))?);
-    }
-    let first_link = readers
-        .iter()
-        .find_map(|r| r.link_types().first().copied())
-        .unwrap_or(wirescope_core::LinkType::ETHERNET);
-    let names: Vec<String> = readers.iter().map(|r| r.name().to_string()).collect();
-    let mut reader = MergedReader::new(readers);
-
-    let filter_expr = args.filter_expression().map_err(Failure::Usage)?;
-    let filter = match &filter_expr {
-        Some(expr) => Some(
-            BpfFilter::new(expr, first_link, args.snaplen).map_err(|e| Failure::Usage(e.into()))?,
-        ),
-        None => None,
-    };
-    let writer = match &args.write {
-        Some(p) => Some(
-            PcapWriter::create(p, first_link, args.snaplen)
-                .with_context(|| format!("cannot write {}", p.display()))
-                .map_err(Failure::Output)?,
-        ),
-        None => None,
-    };
-
+/// The sinks asked for on the command line (EVE file, Zeek logs).
+fn build_sinks(args: &Args) -> Result<Sinks, Failure> {
     let mut sinks = Sinks {
         eve: None,
         zeek: None,
@@ -221,7 +181,11 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         );
         sinks.zeek_app = Some(ZeekAppLogs::new(d, fmt));
     }
+    Ok(sinks)
+}
 
+/// The engine configuration from the command line.
+fn engine_config(args: &Args) -> EngineConfig {
     let mut cfg = EngineConfig::default();
     if let Some(n) = args.max_flows {
         cfg.flow.max_flows = n;
@@ -231,6 +195,54 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     if let Some(d) = args.stream_depth {
         cfg.app.stream.depth = d;
     }
+    cfg
+}
+
+fn run(args: &Args) -> Result<ExitCode, Failure> {
+    if args.list_interfaces {
+        return live::print_interfaces();
+    }
+    let dcfg = detect_config(args).map_err(Failure::Usage)?;
+    if args.print_config {
+        print!("{}", dcfg.to_toml());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut detection = if args.no_detect {
+        None
+    } else {
+        Some(Detection::new(&dcfg).map_err(|e| Failure::Usage(e.into()))?)
+    };
+    if !args.interface.is_empty() {
+        return live::run(args, detection);
+    }
+    if args.read.is_empty() {
+        return Err(Failure::Usage(anyhow::anyhow!(
+            "no input: give a capture file with -r FILE (- for stdin) or an interface with \
+             -i IFACE (wirescope -D lists them); see --help"
+        )));
+    }
+    let mut readers = Vec::with_capacity(args.read.len());
+    for path in &args.read {
+        readers.push(CaptureReader::open(path).map_err(|e| Failure::Usage(e.into()))?);
+    }
+    let first_link = readers
+        .iter()
+        .find_map(|r| r.link_types().first().copied())
+        .unwrap_or(wirescope_core::LinkType::ETHERNET);
+    let names: Vec<String> = readers.iter().map(|r| r.name().to_string()).collect();
+    let mut reader = MergedReader::new(readers);
+
+    let filter_expr = args.filter_expression().map_err(Failure::Usage)?;
+    let filter = match &filter_expr {
+        Some(expr) => Some(
+            BpfFilter::new(expr, first_link, args.snaplen).map_err(|e| Failure::Usage(e.into()))?,
+        ),
+        None => None,
+    };
+    let writer = args.open_writer(first_link).map_err(Failure::Output)?;
+
+    let mut sinks = build_sinks(args)?;
+    let cfg = engine_config(args);
     let mut engine = Engine::new(cfg);
 
     let bar = (!args.quiet && io::stderr().is_terminal() && !args.no_progress).then(|| {
@@ -285,62 +297,10 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
         })
         .collect();
 
-    if let Some(e) = sinks.eve.take() {
-        let mut e = e;
-        e.write_stats(&report, engine_last_ts(&report));
-        e.finish()
-            .context("writing EVE output")
-            .map_err(Failure::Output)?;
-    }
-    if let Some(z) = sinks.zeek.take() {
-        z.finish(engine_last_ts(&report))
-            .context("writing conn.log")
-            .map_err(Failure::Output)?;
-    }
-    if let Some(z) = sinks.zeek_app.take() {
-        z.finish(engine_last_ts(&report))
-            .context("writing Zeek application logs")
-            .map_err(Failure::Output)?;
-    }
+    finish_outputs(args, &report, &mut sinks, detection.as_ref())?;
     if let Some(e) = &outcome.write_error {
         return Err(Failure::Output(anyhow::anyhow!("writing packets: {e}")));
     }
-
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let printed = if args.json {
-        let v = JsonOut {
-            report: &report,
-            alerts: detection.as_ref().map(|d| d.alerts()),
-            detection: detection.as_ref().map(|det| {
-                serde_json::json!({
-                    "manager": det.manager().stats,
-                    "detectors": det.detector_stats().into_iter()
-                        .map(|(id, s)| (id.as_str().to_string(), serde_json::json!(s)))
-                        .collect::<serde_json::Map<_, _>>(),
-                })
-            }),
-        };
-        serde_json::to_writer_pretty(&mut out, &v)
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else if !args.quiet {
-        let mut text = terminal::render(&report);
-        if let Some(det) = &detection {
-            text.push_str(&terminal::render_alerts(
-                det.alerts(),
-                &det.manager().stats,
-                &det.detector_stats(),
-            ));
-        }
-        out.write_all(text.as_bytes())
-    } else {
-        Ok(())
-    };
-    printed
-        .and_then(|()| out.flush())
-        .context("writing to stdout")
-        .map_err(Failure::Output)?;
 
     if let Some(e) = &outcome.first_filter_error {
         eprintln!(
@@ -370,6 +330,70 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Closes the EVE and Zeek outputs and prints the summary (`--json` or the terminal one).
+fn finish_outputs(
+    args: &Args,
+    report: &wirescope_engine::Report,
+    sinks: &mut Sinks,
+    detection: Option<&Detection>,
+) -> Result<(), Failure> {
+    if let Some(e) = sinks.eve.take() {
+        let mut e = e;
+        e.write_stats(report, engine_last_ts(report));
+        e.finish()
+            .context("writing EVE output")
+            .map_err(Failure::Output)?;
+    }
+    if let Some(z) = sinks.zeek.take() {
+        z.finish(engine_last_ts(report))
+            .context("writing conn.log")
+            .map_err(Failure::Output)?;
+    }
+    if let Some(z) = sinks.zeek_app.take() {
+        z.finish(engine_last_ts(report))
+            .context("writing Zeek application logs")
+            .map_err(Failure::Output)?;
+    }
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let printed = if args.json {
+        let v = JsonOut {
+            report,
+            alerts: detection.map(|d| d.alerts()),
+            detection: detection.map(|det| {
+                serde_json::json!({
+                    "manager": det.manager().stats,
+                    "detectors": det.detector_stats().into_iter()
+                        .map(|(id, s)| (id.as_str().to_string(), serde_json::json!(s)))
+                        .collect::<serde_json::Map<_, _>>(),
+                })
+            }),
+        };
+        serde_json::to_writer_pretty(&mut out, &v)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else if !args.quiet {
+        let mut text = terminal::render(report);
+        if let Some(det) = &detection {
+            text.push_str(&terminal::render_alerts(
+                det.alerts(),
+                &det.manager().stats,
+                &det.detector_stats(),
+            ));
+        }
+        out.write_all(text.as_bytes())
+    } else {
+        Ok(())
+    };
+    printed
+        .and_then(|()| out.flush())
+        .context("writing to stdout")
+        .map_err(Failure::Output)?;
+
+    Ok(())
 }
 
 fn engine_last_ts(r: &wirescope_engine::Report) -> Option<wirescope_core::Timestamp> {

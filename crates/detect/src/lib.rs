@@ -273,24 +273,53 @@ impl Detection {
             detectors,
             last_ts: Timestamp::ZERO,
         };
-        for (i, det) in d.detectors.iter().enumerate() {
+        d.index();
+        Ok(d)
+    }
+
+    /// Rebuilds the per-hook lists from `detectors`.
+    fn index(&mut self) {
+        for list in [
+            &mut self.on_packet,
+            &mut self.on_flow,
+            &mut self.on_dns,
+            &mut self.on_http,
+            &mut self.on_tls,
+            &mut self.on_ssh,
+            &mut self.on_arp,
+            &mut self.on_tick,
+        ] {
+            list.clear();
+        }
+        for (i, det) in self.detectors.iter().enumerate() {
             let w = det.interests();
             for (bit, list) in [
-                (Interest::PACKET, &mut d.on_packet),
-                (Interest::FLOW, &mut d.on_flow),
-                (Interest::DNS, &mut d.on_dns),
-                (Interest::HTTP, &mut d.on_http),
-                (Interest::TLS, &mut d.on_tls),
-                (Interest::SSH, &mut d.on_ssh),
-                (Interest::ARP, &mut d.on_arp),
-                (Interest::TICK, &mut d.on_tick),
+                (Interest::PACKET, &mut self.on_packet),
+                (Interest::FLOW, &mut self.on_flow),
+                (Interest::DNS, &mut self.on_dns),
+                (Interest::HTTP, &mut self.on_http),
+                (Interest::TLS, &mut self.on_tls),
+                (Interest::SSH, &mut self.on_ssh),
+                (Interest::ARP, &mut self.on_arp),
+                (Interest::TICK, &mut self.on_tick),
             ] {
                 if w.contains(bit) {
                     list.push(i);
                 }
             }
         }
-        Ok(d)
+    }
+
+    /// Applies a new configuration while running (SIGHUP): detectors are rebuilt with the new
+    /// parameters and lists (their windows start afresh), the alert manager takes the new
+    /// allow, suppress and threshold rules and keeps every alert, open or closed, with its id.
+    /// On error nothing changes.
+    pub fn reload(&mut self, cfg: &config::DetectConfig) -> Result<(), BuildError> {
+        let detectors = detectors::build(cfg)?;
+        self.mgr.reconfigure(&cfg.alerts)?;
+        self.detectors = detectors;
+        self.index();
+        Ok(())
     }
 
     /// The detectors that run, in order.

@@ -118,6 +118,17 @@ impl AlertManager {
         })
     }
 
+    /// Takes new allow, suppress and threshold rules and limits (SIGHUP); alerts, their ids
+    /// and suppression history are kept. On error nothing changes.
+    pub fn reconfigure(&mut self, cfg: &AlertsConfig) -> Result<(), BuildError> {
+        let fresh = AlertManager::new(cfg)?;
+        self.cfg = fresh.cfg;
+        self.allow = fresh.allow;
+        self.suppress = fresh.suppress;
+        self.thresholds.clear();
+        Ok(())
+    }
+
     /// Every alert kept, in the order opened.
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts

@@ -22,6 +22,7 @@
 
 pub mod app;
 mod hosts;
+pub mod live;
 pub mod pipeline;
 mod report;
 mod series;
@@ -161,6 +162,17 @@ impl FlowAggregates {
     }
 }
 
+/// Counters and top talkers at one moment of a run (the live view).
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub packets: u64,
+    pub bytes: u64,
+    pub active_flows: u64,
+    pub last_ts: Option<Timestamp>,
+    /// (address, bytes, packets), most bytes first.
+    pub top: Vec<(std::net::IpAddr, u64, u64)>,
+}
+
 /// The analysis engine for one stream of packets.
 pub struct Engine {
     cfg: EngineConfig,
@@ -222,6 +234,49 @@ impl Engine {
 
     pub fn packets(&self) -> u64 {
         self.packets
+    }
+
+    /// What the live view shows: counters so far and the `n` hosts with most bytes, counting
+    /// finished flows and the bytes of flows still open. Walks the flow table: call it about
+    /// once a second, not per packet.
+    pub fn snapshot(&self, n: usize) -> Snapshot {
+        let mut bytes: hashbrown::HashMap<
+            std::net::IpAddr,
+            (u64, u64),
+            foldhash::fast::RandomState,
+        > = self
+            .agg
+            .hosts
+            .hosts
+            .iter()
+            .map(|(ip, t)| (*ip, (t.bytes(), t.packets())))
+            .collect();
+        let mut active = 0u64;
+        for fl in self.table.live_flows() {
+            active += 1;
+            let (o, _) = fl.orig();
+            let (r, _) = fl.resp();
+            let (b, p) = (fl.ip_bytes[0] + fl.ip_bytes[1], fl.pkts[0] + fl.pkts[1]);
+            for ip in [o, r] {
+                let e = bytes.entry(ip).or_default();
+                e.0 += b;
+                e.1 += p;
+                if o == r {
+                    break;
+                }
+            }
+        }
+        let mut top: Vec<(std::net::IpAddr, u64, u64)> =
+            bytes.into_iter().map(|(ip, (b, p))| (ip, b, p)).collect();
+        top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(n);
+        Snapshot {
+            packets: self.packets,
+            bytes: self.bytes,
+            active_flows: active,
+            last_ts: self.last_ts,
+            top,
+        }
     }
 
     /// Analyses one frame.

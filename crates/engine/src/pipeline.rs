@@ -1,15 +1,18 @@
 //! Drives an [`Engine`] from a capture source: read → BPF filter → (write) → analyse.
 
 use crate::{Engine, Report, Sink};
-use wirescope_capture::{BpfFilter, CaptureError, FilterError, MergedReader, PcapWriter};
+use wirescope_capture::{
+    BpfFilter, CaptureError, FilterError, MergedReader, RotatingWriter, WriteOutcome,
+};
 
 /// Options of one offline run.
 #[derive(Default)]
 pub struct RunOptions<'p> {
     /// A compiled BPF filter; frames it rejects are neither analysed nor written.
     pub filter: Option<BpfFilter>,
-    /// Where `-w` writes the frames that pass the filter.
-    pub writer: Option<PcapWriter>,
+    /// Where `-w` writes the frames that pass the filter (one file, or rotated by
+    /// `-C`/`-G`/`-W`).
+    pub writer: Option<RotatingWriter>,
     /// Stop after this many analysed packets (`-c`).
     pub max_packets: Option<u64>,
     /// Called every 65 536 packets read with (bytes consumed, total bytes if known).
@@ -67,7 +70,9 @@ pub fn run(
         if let Some(w) = opts.writer.as_mut() {
             if outcome.write_error.is_none() {
                 match w.write(&frame) {
-                    Ok(()) => outcome.written += 1,
+                    Ok(WriteOutcome::Continue) => outcome.written += 1,
+                    // `-G` with `-W`: the last file is complete; tcpdump stops reading here.
+                    Ok(WriteOutcome::LimitReached) => break,
                     Err(e) => outcome.write_error = Some(e),
                 }
             }

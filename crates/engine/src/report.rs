@@ -38,6 +38,9 @@ pub struct Report {
     pub written: Option<u64>,
     /// Application layer (DNS, HTTP, TLS, SSH, DHCP, ARP).
     pub app: Option<AppReport>,
+    /// Live capture only: what the kernel and the engine's queue received and dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<crate::live::CaptureHealth>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -269,6 +269,11 @@ impl FlowTable {
         self.map.get(key).map(|&i| &self.slab[i as usize])
     }
 
+    /// Every live flow, in slot order (for periodic views; walks the whole slab).
+    pub fn live_flows(&self) -> impl Iterator<Item = &Flow> {
+        self.slab.iter().filter(|f| f.live)
+    }
+
     /// The live flow in `slot`, for the engine's per-flow side tables.
     pub fn flow_in_slot(&self, slot: u32) -> Option<&Flow> {
         self.slab.get(slot as usize).filter(|f| f.live)

@@ -181,6 +181,31 @@ impl<W: Write> EveWriter<W> {
                 },
             }
         });
+        let mut v = v;
+        if let (Some(c), Some(stats)) = (&r.capture, v.get_mut("stats")) {
+            stats["capture"] = capture_json(c);
+        }
+        self.emit(&v);
+    }
+
+    /// A periodic `stats` event of a live capture: capture health and the engine's counters
+    /// so far. `ts` is when the counters were read.
+    pub fn write_live_stats(
+        &mut self,
+        ts: Timestamp,
+        c: &wirescope_engine::live::CaptureHealth,
+        s: &wirescope_engine::Snapshot,
+    ) {
+        let v = json!({
+            "timestamp": ts.to_string(),
+            "event_type": "stats",
+            "stats": {
+                "uptime": c.elapsed_s as u64,
+                "capture": capture_json(c),
+                "decoder": { "pkts": s.packets, "bytes": s.bytes },
+                "flow": { "active": s.active_flows },
+            }
+        });
         self.emit(&v);
     }
 
@@ -253,4 +278,25 @@ fn eve_state(fl: &Flow) -> &'static str {
         _ if fl.pkts[1] > 0 => "established",
         _ => "new",
     }
+}
+
+/// The `stats.capture` object: Suricata's kernel counter names, the queue's drops, and the
+/// same per interface.
+fn capture_json(c: &wirescope_engine::live::CaptureHealth) -> serde_json::Value {
+    json!({
+        "kernel_packets": c.kernel_received,
+        "kernel_drops": c.kernel_dropped,
+        "kernel_ifdrops": c.interface_dropped,
+        "captured": c.captured,
+        "queue_drops": c.queue_dropped,
+        "interfaces": c.interfaces.iter().map(|i| json!({
+            "interface": i.interface,
+            "kernel_packets": i.kernel_received,
+            "kernel_drops": i.kernel_dropped,
+            "kernel_ifdrops": i.interface_dropped,
+            "captured": i.captured,
+            "queue_drops": i.queue_dropped,
+        })).collect::<Vec<_>>(),
+        "errors": c.errors,
+    })
 }

@@ -101,6 +101,38 @@ fn rtt_row(name: String, r: &RttStats) -> Vec<String> {
     ]
 }
 
+/// The live-capture health lines: per interface, what the kernel received and dropped and
+/// what the engine's queue dropped; a warning line when anything was lost.
+fn render_capture(c: &wirescope_engine::live::CaptureHealth, out: &mut String) {
+    for i in &c.interfaces {
+        let _ = writeln!(
+            out,
+            "  capture  {}: {} received by the kernel, {} dropped by the kernel, {} by the \
+             interface, {} captured, {} dropped by the queue",
+            i.interface,
+            i.kernel_received,
+            i.kernel_dropped,
+            i.interface_dropped,
+            i.captured,
+            i.queue_dropped
+        );
+    }
+    for e in &c.errors {
+        let _ = writeln!(out, "  capture  error: {e}");
+    }
+    if !c.lossless() {
+        let _ = writeln!(
+            out,
+            "  WARNING  {} packets lost ({} kernel, {} interface, {} queue): results are \
+             incomplete",
+            c.kernel_dropped + c.interface_dropped + c.queue_dropped,
+            c.kernel_dropped,
+            c.interface_dropped,
+            c.queue_dropped
+        );
+    }
+}
+
 /// Renders the whole summary.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -140,6 +172,9 @@ pub fn render(r: &Report) -> String {
     }
     if let Some(w) = r.written {
         let _ = writeln!(out, "  written  {w} packets");
+    }
+    if let Some(c) = &r.capture {
+        render_capture(c, &mut out);
     }
 
     let mut t = Table::new(
