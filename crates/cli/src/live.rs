@@ -127,6 +127,8 @@ pub fn run(args: &Args, mut detection: Option<Detection>) -> Result<ExitCode, Fa
         .open_writer(link)
         .map_err(Failure::Output)?
         .map(|w| Box::new(w) as Box<dyn FrameWriter>);
+    // Outputs are opened as the starting user, like the capture handles.
+    let mut sinks = build_sinks(args)?;
     if let Some(u) = &args.user {
         drop_privileges(u).map_err(Failure::Usage)?;
     }
@@ -148,7 +150,6 @@ pub fn run(args: &Args, mut detection: Option<Detection>) -> Result<ExitCode, Fa
         .context("cannot install signal handlers")
         .map_err(Failure::Usage)?;
 
-    let mut sinks = build_sinks(args)?;
     let view = !args.no_live_view
         && !args.quiet
         && !args.json
@@ -173,7 +174,7 @@ pub fn run(args: &Args, mut detection: Option<Detection>) -> Result<ExitCode, Fa
         prev: (0, 0, Instant::now()),
         drawn_lines: 0,
     };
-    if !args.quiet && !view {
+    if !args.quiet {
         eprintln!(
             "wirescope: capturing on {}{}; Ctrl-C to stop",
             args.interface.join(", "),
