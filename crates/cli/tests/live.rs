@@ -687,3 +687,49 @@ fn sighup_reloads_detection_without_losing_flows() {
     assert_eq!(v["packets"].as_u64().unwrap(), 2 * file.packets);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A quiet link still moves time on: flows idle past their timeout are written while the
+/// capture runs, not only when the next packet comes or at the end.
+#[test]
+fn idle_flows_time_out_while_the_link_is_quiet() {
+    if !live_enabled() {
+        return;
+    }
+    let dir = tmpdir("idle");
+    let ns = Netns::new("idle");
+    let eve = dir.join("eve.json");
+    // 256 one-way ICMP flows: "other" flows time out after 30 s without a reply.
+    let pcap = corpus().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
+    let live = Live::start(
+        &ns,
+        &[
+            "-i",
+            "vb",
+            "--json",
+            "--no-live-view",
+            "--eve",
+            eve.to_str().unwrap(),
+        ],
+    );
+    ns.replay(&pcap, 30);
+    let timed_out = |text: &str| {
+        text.lines()
+            .filter(|l| {
+                l.contains("\"event_type\":\"flow\"") && l.contains("\"reason\":\"timeout\"")
+            })
+            .count()
+    };
+    // EVE output is buffered: a SIGINT flushes it, so poll by reading the file after the
+    // flows' timeout has passed on the clock.
+    std::thread::sleep(Duration::from_secs(40));
+    live.signal("-INT");
+    let (code, _, err) = live.finish(Duration::from_secs(20));
+    assert_eq!(code, 0, "{err:?}");
+    let text = std::fs::read_to_string(&eve).unwrap();
+    assert_eq!(
+        timed_out(&text),
+        256,
+        "every flow ends by timeout before the stop, none by shutdown"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

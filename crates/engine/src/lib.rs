@@ -435,6 +435,31 @@ impl Engine {
     }
 
     /// Ends every remaining flow and builds the report.
+    /// Moves packet time to `ts` without a packet, for a live link that has gone quiet: the
+    /// once-a-second tick runs (app layer, detectors) and flows idle past their timeout end, as
+    /// they would when the next packet arrived. Ignored unless `ts` is in a later second than
+    /// the last packet or tick; the report's first/last packet times are not changed.
+    pub fn advance(&mut self, ts: Timestamp, sink: &mut dyn Sink) {
+        if self.last_ts.is_none() || ts.secs() <= self.last_tick {
+            return;
+        }
+        self.last_tick = ts.secs();
+        sink.tick(ts);
+        let app_on = self.cfg.app.enabled;
+        if app_on {
+            self.app.tick(ts, sink);
+        }
+        let agg = &mut self.agg;
+        let app = &mut self.app;
+        self.table.advance(ts, &mut |fl: &Flow| {
+            if app_on {
+                app.flow_end(fl, sink);
+            }
+            agg.add(fl);
+            sink.flow(fl);
+        });
+    }
+
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Report {
         let agg = &mut self.agg;
         let app = &mut self.app;

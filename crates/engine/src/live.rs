@@ -256,16 +256,28 @@ pub fn run_live<S: Sink>(
         h
     };
     let mut next_tick = started + Duration::from_secs(1);
+    let mut last_batch = Instant::now();
     loop {
         match full_rx.recv_timeout(Duration::from_millis(100)) {
             Ok(mut batch) => {
+                last_batch = Instant::now();
                 analyse_batch(&batch, engine, &mut opts, &mut outcome, limit, sink);
                 batch.clear();
                 if let Some(tx) = free_txs.get(batch.owner) {
                     let _ = tx.send(batch);
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                // A quiet link: packet time is the kernel's wall-clock stamp, so move it on
+                // (IDLE_ADVANCE behind the clock, so that no packet still in the kernel's ring
+                // is older) and let idle flows time out now rather than at the next packet.
+                if last_batch.elapsed() >= IDLE_ADVANCE {
+                    let now = wall_clock_ts();
+                    let lag = IDLE_ADVANCE.as_secs() as i64;
+                    let ts = Timestamp::from_secs_nanos(now.secs() - lag, now.subsec_nanos());
+                    engine.advance(ts, sink);
+                }
+            }
             Err(RecvTimeoutError::Disconnected) => break,
         }
         if engine.packets() >= limit {
@@ -294,6 +306,20 @@ pub fn run_live<S: Sink>(
     report.written = had_writer.then_some(outcome.written);
     report.capture = Some(outcome.health.clone());
     (report, outcome)
+}
+
+/// After this long without packets, packet time is advanced from the wall clock.
+const IDLE_ADVANCE: Duration = Duration::from_secs(2);
+
+/// The wall clock as a packet timestamp.
+fn wall_clock_ts() -> Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::from_secs_nanos(
+        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        d.subsec_nanos(),
+    )
 }
 
 fn analyse_batch(

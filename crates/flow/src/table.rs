@@ -286,6 +286,15 @@ impl FlowTable {
         }
     }
 
+    /// Moves time forward without a packet (a live link gone quiet): once per new second, the
+    /// same incremental sweep a packet would run, so idle flows time out.
+    pub fn advance(&mut self, ts: Timestamp, done: &mut impl FnMut(&Flow)) {
+        if ts.secs() > self.last_sweep_sec {
+            self.last_sweep_sec = ts.secs();
+            self.sweep(ts, SWEEP_BATCH, done);
+        }
+    }
+
     /// Accounts one decoded packet. Flows that end (timeout, eviction, reuse) are passed to
     /// `done`, by value.
     pub fn process(
