@@ -733,3 +733,24 @@ fn idle_flows_time_out_while_the_link_is_quiet() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An interface that goes away during capture ends the run with its error named, the summary
+/// printed and exit code 1.
+#[test]
+fn a_vanished_interface_ends_the_capture_with_status_1() {
+    if !live_enabled() {
+        return;
+    }
+    let ns = Netns::new("vanish");
+    let live = Live::start(&ns, &["-i", "vb", "--no-live-view"]);
+    std::thread::sleep(Duration::from_millis(500));
+    sh(Command::new("ip").args(["-n", &ns.name, "link", "del", "va"]));
+    let (code, out, err) = live.finish(Duration::from_secs(10));
+    assert_eq!(code, 1, "{err:?}");
+    assert!(out.contains("wirescope summary"), "{out}");
+    assert!(
+        err.iter()
+            .any(|l| l.starts_with("wirescope: capture stopped: vb: ")),
+        "{err:?}"
+    );
+}
