@@ -37,6 +37,12 @@
 #   BUFFER_KIB kernel capture buffer in KiB, passed as -B to every capturer (default: unset,
 #              libpcap's default, 2 MiB, for all)
 #   NICE       run capturers and tcpreplay under `nice -n $NICE` (e.g. -19 on a busy machine)
+#   PIN        unset (default): the scheduler places everything. "split": tcpreplay on CPU 0
+#              (the veth's receive path normally runs in its context, so the kernel's copy
+#              into the capture ring does too), the capturer (all its threads) on CPU 1, so
+#              the sender's rate depends less on how much CPU the capturer takes. "shared":
+#              both on CPU 0, competing for one core. Note that tcpreplay busy-waits: it takes
+#              a whole core even at low --pps
 #   SETTLE     seconds between the end of a replay and SIGINT (default 1)
 #   OUT        directory for the per-trial TSV (default target/bench)
 #   KEEP       1: keep the temporary directory (cut capture, every trial's logs)
@@ -92,6 +98,18 @@ if [[ -n "$NICE" ]]; then
   [[ "$NICE" =~ ^-?[0-9]+$ ]] || die "NICE must be an integer"
   PRIO=(nice -n "$NICE")
 fi
+PIN="${PIN:-}"
+TR_PRIO=("${PRIO[@]}") CAP_PRIO=("${PRIO[@]}")
+case "$PIN" in
+  "") ;;
+  split|shared)
+    command -v taskset >/dev/null || die "PIN needs taskset (Debian package util-linux)"
+    [[ "$(nproc)" -ge 2 || "$PIN" == shared ]] || die "PIN=split needs 2 CPUs"
+    TR_PRIO=(taskset -c 0 "${PRIO[@]}")
+    if [[ "$PIN" == split ]]; then CAP_PRIO=(taskset -c 1 "${PRIO[@]}"); else CAP_PRIO=(taskset -c 0 "${PRIO[@]}"); fi
+    ;;
+  *) die "PIN must be unset, split or shared" ;;
+esac
 [[ -r "$IN" ]] || die "cannot read $IN: generate it with bench/compare.sh (wirescope-genmix), or pass a pcap"
 [[ -x "$WIRESCOPE" ]] || die "wirescope binary not found at $WIRESCOPE (cargo build --release -p wirescope-cli, or set WIRESCOPE)"
 "$WIRESCOPE" --help 2>/dev/null | grep -q -- '^ *-i <IFACE>' \
@@ -214,7 +232,9 @@ trial() {
   capturer_cmd "$name"
   pat="$(ready_pattern "$name")"
   rx0="$(rx_packets)"
-  nsx "${PRIO[@]}" "${CMD[@]}" >"$log.out" 2>"$log.err" </dev/null &
+  # A simple command, not a function: $! is then the capturer itself (ip netns exec and nice
+  # exec it, and so do taskset and nice), which SIGINT must reach.
+  ip netns exec "$NS" "${CAP_PRIO[@]}" "${CMD[@]}" >"$log.out" 2>"$log.err" </dev/null &
   pid=$!
   PIDS+=("$pid")
   local deadline=$(( SECONDS + 15 ))
@@ -237,7 +257,7 @@ trial() {
     pace=(--pps="$rate")
     limit=$(( 30 + 2 * NPKT / rate ))
   fi
-  timeout -k 5 "$limit" ip netns exec "$NS" "${PRIO[@]}" \
+  timeout -k 5 "$limit" ip netns exec "$NS" "${TR_PRIO[@]}" \
     tcpreplay -K -i "$TX" "${pace[@]}" --limit="$NPKT" "$CUT" >"$log.replay" 2>&1 </dev/null &
   rpid=$!
   PIDS+=("$rpid")
@@ -249,9 +269,9 @@ trial() {
   T_VETH=$(( rx1 - rx0 ))
 
   kill -INT "$pid" 2>/dev/null || true
-  if ! wait_gone "$pid" 120; then
+  if ! wait_gone "$pid" 60; then
     kill -KILL "$pid" 2>/dev/null || true
-    T_ERR="capturer did not stop within 120 s of SIGINT (killed)"
+    T_ERR="capturer did not stop within 60 s of SIGINT (killed)"
   fi
   local crc=0
   wait "$pid" 2>/dev/null || crc=$?
@@ -279,8 +299,9 @@ trial() {
       fi
       ;;
     *)
-      if j="$(jq -er '.capture | [.kernel_dropped, .interface_dropped, .queue_dropped,
-                 .captured, .kernel_received, (.errors | length)] | @tsv' "$log.out" 2>/dev/null)"; then
+      if [[ -s "$log.out" ]] && j="$(jq -er '.capture | [.kernel_dropped, .interface_dropped, .queue_dropped,
+                 .captured, .kernel_received, (.errors | length)] | @tsv' "$log.out" 2>/dev/null)" \
+         && [[ -n "$j" ]]; then
         local kd idd qd cap krecv nerr pk
         read -r kd idd qd cap krecv nerr <<< "$j"
         pk="$(jq -r '.packets' "$log.out")"
@@ -305,7 +326,8 @@ printf 'capturer\tasked_pps\tachieved_pps\tsent\tfailed_sends\tveth_rx\tcaptured
   echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC')  $(nproc) CPUs  load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# capture: $IN, first $NPKT packets ($(( CUT_BYTES / 1048576 )) MiB), replayed on a veth pair in namespace $NS"
   echo "# wirescope: $WIRESCOPE ($("$WIRESCOPE" --version 2>/dev/null || echo '?')); $(tcpdump --version 2>&1 | head -1); $(tcpreplay --version 2>&1 | head -1)"
-  echo "# buffer: ${BUFFER_KIB:+$BUFFER_KIB KiB}${BUFFER_KIB:-libpcap default (2 MiB)}${NICE:+; nice $NICE}"
+  if [[ -n "$BUFFER_KIB" ]]; then buf="-B $BUFFER_KIB (KiB)"; else buf="libpcap default (2 MiB)"; fi
+  echo "# capture buffer: $buf${NICE:+; nice $NICE}; CPU pinning: ${PIN:-none}; SIGINT ${SETTLE} s after each replay"
 }
 
 declare -A ACH DROPS OK CAPT SENT
@@ -343,8 +365,8 @@ echo
 header1="$(printf '%-10s' 'asked')"
 header2="$(printf '%-10s' 'pps')"
 for i in "${!CAP_NAMES[@]}"; do
-  header1+="$(printf ' | %-33s' "${CAP_TITLES[$i]}")"
-  header2+="$(printf ' | %9s %9s %13s' 'achieved' 'drops' 'captured/sent')"
+  header1+="$(printf ' | %-35s' "${CAP_TITLES[$i]}")"
+  header2+="$(printf ' | %9s %9s %15s' 'achieved' 'drops' 'captured/sent')"
 done
 echo "$header1"
 echo "$header2"
@@ -354,8 +376,8 @@ for rate in "${RATE_LIST[@]}"; do
     key="$name/$rate"
     cs="${CAPT[$key]}/${SENT[$key]}"
     [[ "${CAPT[$key]}" == "${SENT[$key]}" ]] && cs="all"
-    [[ "${OK[$key]}" == 1 ]] || cs="$cs *"
-    line+="$(printf ' | %9s %9s %13s' "${ACH[$key]}" "${DROPS[$key]}" "$cs")"
+    if [[ "${OK[$key]}" == 1 ]]; then cs="$cs  "; else cs="$cs *"; fi
+    line+="$(printf ' | %9s %9s %15s' "${ACH[$key]}" "${DROPS[$key]}" "$cs")"
   done
   echo "$line"
 done
@@ -363,7 +385,7 @@ echo "(* = not zero-drop: packets dropped, missing, or an error; see $TSV)"
 echo
 
 # Highest achieved rate of a zero-drop trial, and whether some slower trial dropped.
-declare -A MAX
+declare -A MAX CLEAN
 for i in "${!CAP_NAMES[@]}"; do
   name="${CAP_NAMES[$i]}"
   best=0 best_asked="" first_bad="" bad_below=""
@@ -379,6 +401,7 @@ for i in "${!CAP_NAMES[@]}"; do
     fi
   done
   MAX[$name]=$best
+  CLEAN[$name]=$([[ -z "$first_bad" ]] && echo 1 || echo 0)
   echo "${CAP_TITLES[$i]%% -w*} zero-drop max: $best pps"
   if (( best == 0 )); then
     echo "  (no zero-drop trial)"
@@ -397,6 +420,12 @@ ratio() {
   fi
 }
 echo "ratio wirescope/tcpdump: $(ratio wirescope)"
+if [[ "${CLEAN[wirescope]}" == 1 && "${CLEAN[tcpdump]}" == 1 ]]; then
+  echo "  (neither dropped at any rate: the ratio only compares the rates tcpreplay reached in"
+  echo "   their trials; both limits are above the sweep, add faster rates or PACKETS)"
+elif [[ "${CLEAN[wirescope]}" == 1 ]]; then
+  echo "  (wirescope never dropped: its limit, and so the ratio, is at least this)"
+fi
 [[ "$NODETECT" == 0 ]] || echo "ratio wirescope --no-detect/tcpdump: $(ratio wirescope-nd)"
 echo "(every trial: $TSV)"
 exit 0

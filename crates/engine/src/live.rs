@@ -419,8 +419,23 @@ impl CaptureThread {
                 }
             }
         }
-        // Stop: hand over what is held (blocking: the engine is draining), then the final
-        // counters.
+        // Stop: what the kernel already holds was received and counted by it (`ps_recv`), so
+        // read it too — up to a bound, as a busy link never runs dry — then hand over what is
+        // held (blocking: the engine is draining) and publish the final counters.
+        let mut drained = 0;
+        while drained < MAX_DRAIN {
+            match self.cap.next_frame() {
+                Ok(Some(f)) => {
+                    captured += 1;
+                    drained += 1;
+                    if !batch.fits(f.data.len()) {
+                        batch = hand_over_blocking(&self.full, &self.free, batch);
+                    }
+                    batch.push(&f);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
         self.counters.captured.store(captured, Ordering::Relaxed);
         if !batch.meta.is_empty() {
             let _ = self.full.send(batch);
@@ -437,6 +452,19 @@ impl CaptureThread {
                 .store(s.if_dropped, Ordering::Relaxed);
         }
     }
+}
+
+/// Packets read from the kernel's buffer after a stop request, at most.
+const MAX_DRAIN: usize = 1 << 20;
+
+/// Sends `batch` to the engine, waiting for room (the final drain: nothing more arrives to be
+/// lost while waiting), and returns an empty batch.
+fn hand_over_blocking(full: &SyncSender<Batch>, free: &Receiver<Batch>, batch: Batch) -> Batch {
+    let (owner, link) = (batch.owner, batch.link);
+    let _ = full.send(batch);
+    let mut next = free.recv().unwrap_or_else(|_| Batch::new(owner, link));
+    next.clear();
+    next
 }
 
 /// Sends `batch` to the engine, or drops it when the queue is full (counting its packets), and
