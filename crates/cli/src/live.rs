@@ -250,8 +250,15 @@ impl Hook<'_> {
             self.reload(det.as_deref_mut());
         }
         let interval = self.args.stats_interval;
+        let stats_due = interval > 0
+            && sinks.eve.is_some()
+            && self.last_stats.elapsed() >= Duration::from_secs(interval);
+        if !stats_due && !self.view {
+            return;
+        }
+        // Walks the flow table: only when something shows it.
         let snap = engine.snapshot(5);
-        if interval > 0 && self.last_stats.elapsed() >= Duration::from_secs(interval) {
+        if stats_due {
             self.last_stats = Instant::now();
             if let Some(eve) = sinks.eve.as_mut() {
                 eve.write_live_stats(wall_clock(), health, &snap);

@@ -174,6 +174,8 @@ pub struct LiveOutcome {
     pub written: u64,
     pub write_error: Option<String>,
     pub skipped_link_mismatch: u64,
+    /// `-G` with `-W` wrote its last file: the run stopped there.
+    pub limit_reached: bool,
 }
 
 /// Captures on every handle until stopped, analysing on the calling thread, and returns the
@@ -197,6 +199,9 @@ pub fn run_live<S: Sink>(
         .map(|c| (c.name().to_string(), c.link_type()))
         .collect();
     let errors: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    // Set with `stop` when the run itself ends it (`-c`, a rotation limit): the packets still
+    // in the kernel's buffer are then not wanted, so capture threads skip the final drain.
+    let limited = Arc::new(AtomicBool::new(false));
     for (owner, cap) in captures.into_iter().enumerate() {
         let (free_tx, free_rx) = mpsc::channel::<Batch>();
         for _ in 0..queue + 2 {
@@ -209,6 +214,7 @@ pub fn run_live<S: Sink>(
             free: free_rx,
             counters: Arc::clone(&counters[owner]),
             stop: Arc::clone(&opts.stop),
+            limited: Arc::clone(&limited),
             errors: Arc::clone(&errors),
         };
         let spawned = std::thread::Builder::new()
@@ -280,7 +286,8 @@ pub fn run_live<S: Sink>(
             }
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        if engine.packets() >= limit {
+        if engine.packets() >= limit || outcome.limit_reached {
+            limited.store(true, Ordering::Relaxed);
             opts.stop.store(true, Ordering::Relaxed);
         }
         let now = Instant::now();
@@ -302,7 +309,10 @@ pub fn run_live<S: Sink>(
     }
     outcome.health = health(started);
     let mut report = engine.finish(sink);
-    report.packets_read = outcome.health.captured - outcome.health.queue_dropped;
+    report.packets_read = outcome
+        .health
+        .captured
+        .saturating_sub(outcome.health.queue_dropped);
     report.written = had_writer.then_some(outcome.written);
     report.capture = Some(outcome.health.clone());
     (report, outcome)
@@ -331,7 +341,7 @@ fn analyse_batch(
     sink: &mut dyn Sink,
 ) {
     for &(ts, wire_len, off, len) in &batch.meta {
-        if engine.packets() >= limit {
+        if engine.packets() >= limit || outcome.limit_reached {
             return;
         }
         let (off, len) = (off as usize, len as usize);
@@ -351,7 +361,7 @@ fn analyse_batch(
                     Ok(true) => outcome.written += 1,
                     Ok(false) => {
                         // A rotation limit: tcpdump stops here, and so do we.
-                        opts.stop.store(true, Ordering::Relaxed);
+                        outcome.limit_reached = true;
                         return;
                     }
                     Err(e) => outcome.write_error = Some(e),
@@ -369,6 +379,7 @@ struct CaptureThread {
     free: Receiver<Batch>,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
+    limited: Arc<AtomicBool>,
     errors: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
@@ -423,7 +434,7 @@ impl CaptureThread {
         // read it too — up to a bound, as a busy link never runs dry — then hand over what is
         // held (blocking: the engine is draining) and publish the final counters.
         let mut drained = 0;
-        while drained < MAX_DRAIN {
+        while drained < MAX_DRAIN && !self.limited.load(Ordering::Relaxed) {
             match self.cap.next_frame() {
                 Ok(Some(f)) => {
                     captured += 1;
