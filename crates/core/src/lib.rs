@@ -25,7 +25,7 @@ mod layers;
 mod time;
 
 pub use layers::{Anomaly, AnomalySet, Layer, LayerSet};
-pub use time::Timestamp;
+pub use time::{civil_from_days, days_from_civil, Timestamp};
 
 use std::fmt;
 use std::net::IpAddr;
