@@ -40,6 +40,13 @@ pub struct Args {
     #[arg(long = "immediate-mode")]
     pub immediate: bool,
 
+    /// Threads that track flows and parse application protocols, fed by a symmetric hash of
+    /// each packet's address pair; detection and outputs run on one merge stage, so records
+    /// and alerts do not depend on N. Default: 1 when reading files, the number of cores in
+    /// live capture.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
+
     /// Packet batches the queue between capture and analysis holds (256 packets each). A full
     /// queue drops the newest batch and counts it; capture never waits.
     #[arg(long, value_name = "N", default_value_t = 64)]

@@ -13,7 +13,8 @@ use wirescope_capture::{list_interfaces, LiveCapture, LiveOptions};
 use wirescope_core::Timestamp;
 use wirescope_detect::{Detecting, Detection};
 use wirescope_engine::live::{self, CaptureHealth, FrameWriter, LiveRunOptions};
-use wirescope_engine::{Engine, Sink};
+use wirescope_engine::shard::Analyzer;
+use wirescope_engine::Sink;
 use wirescope_output::terminal;
 
 use crate::args::Args;
@@ -158,7 +159,12 @@ pub fn run(args: &Args, mut detection: Option<Detection>) -> Result<ExitCode, Fa
     if view {
         sinks.live_alerts = false;
     }
-    let mut engine = Engine::new(engine_config(args));
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let engine = Analyzer::new(engine_config(args), workers)
+        .map_err(|e| Failure::Output(anyhow!("cannot start {workers} worker threads: {e}")))?;
     let run_opts = LiveRunOptions {
         stop: Arc::clone(&stop),
         max_packets: args.count,
@@ -187,13 +193,13 @@ pub fn run(args: &Args, mut detection: Option<Detection>) -> Result<ExitCode, Fa
                 det,
                 inner: &mut sinks,
             };
-            let r = live::run_live(captures, &mut engine, run_opts, &mut d, |e, h, s| {
+            let r = live::run_live(captures, engine, run_opts, &mut d, |e, h, s| {
                 hook.second(e, h, s)
             });
             d.finish();
             r
         }
-        None => live::run_live(captures, &mut engine, run_opts, &mut sinks, |e, h, s| {
+        None => live::run_live(captures, engine, run_opts, &mut sinks, |e, h, s| {
             hook.second(e, h, s)
         }),
     };
@@ -244,7 +250,7 @@ struct Hook<'a> {
 }
 
 impl Hook<'_> {
-    fn second<S: Parts>(&mut self, engine: &Engine, health: &CaptureHealth, s: &mut S) {
+    fn second<S: Parts>(&mut self, engine: &mut Analyzer, health: &CaptureHealth, s: &mut S) {
         let (mut det, sinks) = s.parts();
         if self.hup.swap(false, Ordering::Relaxed) {
             self.reload(det.as_deref_mut());

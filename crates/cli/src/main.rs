@@ -185,6 +185,26 @@ fn build_sinks(args: &Args) -> Result<Sinks, Failure> {
 }
 
 /// The engine configuration from the command line.
+/// Runs the files through one engine, or through `workers` shards and a merge stage.
+fn run_file(
+    reader: &mut MergedReader,
+    cfg: EngineConfig,
+    workers: usize,
+    opts: RunOptions<'_>,
+    sink: &mut dyn wirescope_engine::Sink,
+) -> Result<(wirescope_engine::Report, pipeline::RunOutcome), Failure> {
+    if workers <= 1 {
+        let mut engine = Engine::new(cfg);
+        return Ok(pipeline::run(reader, &mut engine, opts, sink));
+    }
+    let sharded = wirescope_engine::shard::Sharded::new(cfg, workers).map_err(|e| {
+        Failure::Output(anyhow::anyhow!(
+            "cannot start {workers} worker threads: {e}"
+        ))
+    })?;
+    Ok(pipeline::run_sharded(reader, sharded, opts, sink))
+}
+
 fn engine_config(args: &Args) -> EngineConfig {
     let mut cfg = EngineConfig::default();
     if let Some(n) = args.max_flows {
@@ -243,7 +263,7 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
 
     let mut sinks = build_sinks(args)?;
     let cfg = engine_config(args);
-    let mut engine = Engine::new(cfg);
+    let workers = args.workers.map_or(1, usize::from);
 
     let bar = (!args.quiet && io::stderr().is_terminal() && !args.no_progress).then(|| {
         let b = indicatif::ProgressBar::new(reader.total_size().unwrap_or(0));
@@ -276,11 +296,11 @@ fn run(args: &Args) -> Result<ExitCode, Failure> {
                 det,
                 inner: &mut sinks,
             };
-            let r = pipeline::run(&mut reader, &mut engine, opts, &mut d);
+            let r = run_file(&mut reader, cfg, workers, opts, &mut d)?;
             d.finish();
             r
         }
-        None => pipeline::run(&mut reader, &mut engine, opts, &mut sinks),
+        None => run_file(&mut reader, cfg, workers, opts, &mut sinks)?,
     };
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -267,6 +267,17 @@ impl TopNames {
         e.count += 1;
     }
 
+    fn absorb(&mut self, o: &TopNames) {
+        for (h, nc) in o.map.iter() {
+            let e = self.map.entry(*h, |v| v.count);
+            if e.count == 0 {
+                e.name.clone_from(&nc.name);
+            }
+            e.count += nc.count;
+        }
+        self.map.evicted_total += o.map.evicted_total;
+    }
+
     pub fn top(&self, n: usize) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self
             .map
@@ -1218,6 +1229,79 @@ fn tls_session(
 }
 
 impl AppLayer {
+    /// Adds the counters, top names, ICMP kinds and ARP table of another engine's application
+    /// layer (a shard's, see [`crate::shard`]) to this one's, for the report.
+    pub fn absorb(&mut self, o: &AppLayer) {
+        let (a, b) = (&mut self.stats, &o.stats);
+        for (x, y) in a.flows.iter_mut().zip(b.flows) {
+            *x += y;
+        }
+        for (x, y) in [
+            (&mut a.dns_queries, b.dns_queries),
+            (&mut a.dns_responses, b.dns_responses),
+            (&mut a.dns_malformed, b.dns_malformed),
+            (&mut a.dns_unanswered, b.dns_unanswered),
+            (&mut a.http_transactions, b.http_transactions),
+            (&mut a.tls_sessions, b.tls_sessions),
+            (&mut a.ssh_sessions, b.ssh_sessions),
+            (&mut a.dhcp_messages, b.dhcp_messages),
+            (&mut a.dhcp_transactions, b.dhcp_transactions),
+            (&mut a.dhcp_malformed, b.dhcp_malformed),
+            (&mut a.arp_packets, b.arp_packets),
+            (&mut a.arp_changes, b.arp_changes),
+            (&mut a.gaps, b.gaps),
+            (&mut a.missed_bytes, b.missed_bytes),
+            (&mut a.overlap_mismatch_bytes, b.overlap_mismatch_bytes),
+            (&mut a.depth_reached, b.depth_reached),
+            (&mut a.states_created, b.states_created),
+            (&mut a.states_denied, b.states_denied),
+            (&mut a.ident_failed, b.ident_failed),
+        ] {
+            *x += y;
+        }
+        a.states_live += b.states_live;
+        for (k, v) in &b.dns_rcodes {
+            *a.dns_rcodes.entry(*k).or_default() += v;
+        }
+        for (k, v) in &b.http_methods {
+            *a.http_methods.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &b.http_status {
+            *a.http_status.entry(*k).or_default() += v;
+        }
+        for (k, v) in &b.tls_versions {
+            *a.tls_versions.entry(*k).or_default() += v;
+        }
+        self.dns_names.absorb(&o.dns_names);
+        self.http_hosts.absorb(&o.http_hosts);
+        self.tls_snis.absorb(&o.tls_snis);
+        for (k, v) in &o.icmp {
+            if self.icmp.len() < ICMP_KINDS || self.icmp.contains_key(k) {
+                *self.icmp.entry(*k).or_default() += v;
+            } else {
+                self.icmp_other += v;
+            }
+        }
+        self.icmp_other += o.icmp_other;
+        for (ip, e) in o.arp.iter() {
+            let mine = self.arp.entry(*ip, |e| e.requests + e.replies);
+            if mine.requests + mine.replies == 0 {
+                *mine = *e;
+            } else {
+                mine.changes += e.changes;
+                mine.requests += e.requests;
+                mine.replies += e.replies;
+                mine.first_ts = mine.first_ts.min(e.first_ts);
+                if e.last_ts > mine.last_ts {
+                    mine.last_ts = e.last_ts;
+                    mine.mac = e.mac;
+                }
+            }
+        }
+        self.arp.evicted_total += o.arp.evicted_total;
+        self.budget.denied += o.budget.denied;
+    }
+
     /// The application part of the report, with `n` rows in top lists.
     pub fn report(&self, n: usize) -> crate::AppReport {
         use crate::report::*;

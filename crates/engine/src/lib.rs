@@ -26,6 +26,7 @@ pub mod live;
 pub mod pipeline;
 mod report;
 mod series;
+pub mod shard;
 
 pub use app::{AppConfig, AppCtx, ArpEntry, ArpEvent, DnsEvent};
 pub use hosts::{CappedMap, HostTotals, PairTotals};
@@ -151,13 +152,13 @@ impl FlowAggregates {
         }
         if let Some(rtt) = fl.rtt_ns {
             self.handshakes += 1;
-            self.rtt_all.add(rtt);
+            self.rtt_all.add(fl.id, rtt);
             let per = self.rtt_samples_per_server;
             let s = self.rtt_servers.entry(fl.resp().0, |s| s.handshakes);
             s.handshakes += 1;
             s.samples
                 .get_or_insert_with(|| Reservoir::new(per))
-                .add(rtt);
+                .add(fl.id, rtt);
         }
     }
 }
@@ -194,6 +195,21 @@ pub struct Engine {
     frags: FragTracker,
     app: app::AppLayer,
     last_tick: i64,
+    role: Role,
+    /// The merge stage's sum of its shards' flow-table counters (its own table is unused).
+    shard_tables: Option<wirescope_flow::TableStats>,
+}
+
+/// What part of the analysis an engine does. A single engine does all of it; with
+/// `--workers N` ([`shard`]), N shards track flows and the application layer, and one merge
+/// stage does the per-packet accounting and gets the shards' flows and events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Full,
+    /// The merge stage: decode, per-packet accounting, tick; no flow table, no app layer.
+    Count,
+    /// A shard: flow table and application layer; no per-packet accounting.
+    Track,
 }
 
 impl Engine {
@@ -228,8 +244,16 @@ impl Engine {
             frags: FragTracker::new(cfg.max_fragmented_datagrams),
             app: app::AppLayer::new(cfg.app.clone(), cfg.flow.max_flows),
             last_tick: i64::MIN,
+            role: Role::Full,
+            shard_tables: None,
             cfg,
         }
+    }
+
+    pub(crate) fn with_role(cfg: EngineConfig, role: Role) -> Engine {
+        let mut e = Engine::new(cfg);
+        e.role = role;
+        e
     }
 
     pub fn packets(&self) -> u64 {
@@ -240,17 +264,14 @@ impl Engine {
     /// finished flows and the bytes of flows still open. Walks the flow table: call it about
     /// once a second, not per packet.
     pub fn snapshot(&self, n: usize) -> Snapshot {
-        let mut bytes: hashbrown::HashMap<
-            std::net::IpAddr,
-            (u64, u64),
-            foldhash::fast::RandomState,
-        > = self
-            .agg
-            .hosts
-            .hosts
-            .iter()
-            .map(|(ip, t)| (*ip, (t.bytes(), t.packets())))
-            .collect();
+        let (live, active) = self.live_hosts();
+        self.snapshot_with(n, &live, active)
+    }
+
+    /// Bytes and packets per host of the flows still open, and how many flows are open.
+    pub(crate) fn live_hosts(&self) -> (Vec<(IpAddr, u64, u64)>, u64) {
+        let mut bytes: hashbrown::HashMap<IpAddr, (u64, u64), foldhash::fast::RandomState> =
+            hashbrown::HashMap::default();
         let mut active = 0u64;
         for fl in self.table.live_flows() {
             active += 1;
@@ -266,7 +287,32 @@ impl Engine {
                 }
             }
         }
-        let mut top: Vec<(std::net::IpAddr, u64, u64)> =
+        (
+            bytes.into_iter().map(|(ip, (b, p))| (ip, b, p)).collect(),
+            active,
+        )
+    }
+
+    /// [`Engine::snapshot`] with the open flows' per-host totals given (by the shards).
+    pub(crate) fn snapshot_with(
+        &self,
+        n: usize,
+        live: &[(IpAddr, u64, u64)],
+        active: u64,
+    ) -> Snapshot {
+        let mut bytes: hashbrown::HashMap<IpAddr, (u64, u64), foldhash::fast::RandomState> = self
+            .agg
+            .hosts
+            .hosts
+            .iter()
+            .map(|(ip, t)| (*ip, (t.bytes(), t.packets())))
+            .collect();
+        for &(ip, b, p) in live {
+            let e = bytes.entry(ip).or_default();
+            e.0 += b;
+            e.1 += p;
+        }
+        let mut top: Vec<(IpAddr, u64, u64)> =
             bytes.into_iter().map(|(ip, (b, p))| (ip, b, p)).collect();
         top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         top.truncate(n);
@@ -281,6 +327,22 @@ impl Engine {
 
     /// Analyses one frame.
     pub fn process(&mut self, frame: &Frame<'_>, sink: &mut dyn Sink) {
+        let (pkt, reassembled) = self.decode(frame);
+        self.count(frame, &pkt);
+        self.clock(frame.ts, sink);
+        sink.packet(frame.ts, &pkt);
+        self.track(frame.ts, &pkt, reassembled.as_ref(), sink);
+    }
+
+    /// Decodes a frame and runs IP fragment tracking: the packet as it is accounted, and the
+    /// datagram the frame completed, if any.
+    fn decode<'a>(
+        &mut self,
+        frame: &Frame<'a>,
+    ) -> (
+        wirescope_wire::Packet<'a>,
+        Option<wirescope_flow::frag::Reassembled>,
+    ) {
         // decode_frame knows the wire length: it tells a snaplen cut from an IP length the
         // frame never held, and flags captured > wire length (BadFrameLength).
         let mut pkt = wirescope_wire::decode_frame(frame);
@@ -295,7 +357,7 @@ impl Engine {
             .filter(|ip| ip.is_fragment() && whole && pkt.tunnel_depth == 0)
         {
             let payload = u32::from(ip.total_len.saturating_sub(ip.header_len));
-            if self.cfg.app.enabled && ip.proto == wirescope_core::IpProto::UDP {
+            if self.app_on() && ip.proto == wirescope_core::IpProto::UDP {
                 self.app.udp_fragment(frame.ts, &ip, pkt.payload);
             }
             reassembled = self
@@ -316,6 +378,19 @@ impl Engine {
                     pkt.layers.insert(l);
                 }
             }
+        }
+        (pkt, reassembled)
+    }
+
+    /// The application layer runs in this engine (not in a merge stage, and not disabled).
+    fn app_on(&self) -> bool {
+        self.cfg.app.enabled && self.role != Role::Count
+    }
+
+    /// Per-packet accounting: totals, link types, layers, anomalies, time series.
+    fn count(&mut self, frame: &Frame<'_>, pkt: &wirescope_wire::Packet<'_>) {
+        if self.role == Role::Track {
+            return;
         }
         let wire = u64::from(frame.wire_len.max(frame.data.len() as u32));
         self.packets += 1;
@@ -354,48 +429,53 @@ impl Engine {
             5
         };
         self.series.add(frame.ts.secs(), class, wire);
-        if frame.ts.secs() != self.last_tick {
-            self.last_tick = frame.ts.secs();
-            sink.tick(frame.ts);
-            if self.cfg.app.enabled {
-                self.app.tick(frame.ts, sink);
-            }
-        }
-        sink.packet(frame.ts, &pkt);
         if matches!(pkt.transport, wirescope_wire::Transport::Tcp(_)) {
             self.tcp_segments += 1;
         }
+    }
 
-        let agg = &mut self.agg;
-        let app = &mut self.app;
-        let app_on = self.cfg.app.enabled;
-        let mut on_end = |fl: &Flow| {
-            if app_on {
-                app.flow_end(fl, sink);
+    /// Packet time: when `ts` is in another second than the last packet's, the sink's tick and
+    /// the application layer's run.
+    fn clock(&mut self, ts: Timestamp, sink: &mut dyn Sink) {
+        if ts.secs() != self.last_tick {
+            self.last_tick = ts.secs();
+            sink.tick(ts);
+            if self.app_on() {
+                self.app.tick(ts, sink);
             }
-            agg.add(fl);
-            sink.flow(fl);
-        };
-        let out = self.table.process(frame.ts, &pkt, &mut on_end);
-        let mut r_out = None;
-        if let Some(r) = &reassembled {
-            r_out = Some(
-                self.table
-                    .process_reassembled(frame.ts, r, pkt.vlan, &mut on_end),
-            );
         }
+    }
+
+    /// Flow tracking and the application layer for one decoded packet.
+    fn track(
+        &mut self,
+        ts: Timestamp,
+        pkt: &wirescope_wire::Packet<'_>,
+        reassembled: Option<&wirescope_flow::frag::Reassembled>,
+        sink: &mut dyn Sink,
+    ) {
+        if self.role == Role::Count {
+            return;
+        }
+        let app_on = self.app_on();
+        let mut on_end = flow_ender(app_on, self.role, &mut self.agg, &mut self.app, sink);
+        let out = self.table.process(ts, pkt, &mut on_end);
+        let mut r_out = None;
+        if let Some(r) = reassembled {
+            r_out = Some(self.table.process_reassembled(ts, r, pkt.vlan, &mut on_end));
+        }
+        drop(on_end);
         if app_on {
             if out.tracked && reassembled.is_none() {
-                self.app.packet(frame.ts, &mut self.table, out, &pkt, sink);
+                self.app.packet(ts, &mut self.table, out, pkt, sink);
             }
-            if let (Some(r), Some(o)) = (&reassembled, r_out) {
+            if let (Some(r), Some(o)) = (reassembled, r_out) {
                 if r.ip.proto == wirescope_core::IpProto::UDP {
-                    self.app
-                        .udp_reassembled(frame.ts, &mut self.table, o, r, sink);
+                    self.app.udp_reassembled(ts, &mut self.table, o, r, sink);
                 }
             }
             if let Some(a) = &pkt.arp {
-                self.app.arp(frame.ts, a, sink);
+                self.app.arp(ts, a, sink);
             }
             match pkt.transport {
                 wirescope_wire::Transport::Icmp(i) => self.app.icmp(false, i.icmp_type, i.code),
@@ -434,51 +514,77 @@ impl Engine {
         }
     }
 
-    /// Ends every remaining flow and builds the report.
     /// Moves packet time to `ts` without a packet, for a live link that has gone quiet: the
     /// once-a-second tick runs (app layer, detectors) and flows idle past their timeout end, as
     /// they would when the next packet arrived. Ignored unless `ts` is in a later second than
     /// the last packet or tick; the report's first/last packet times are not changed.
     pub fn advance(&mut self, ts: Timestamp, sink: &mut dyn Sink) {
-        if self.last_ts.is_none() || ts.secs() <= self.last_tick {
+        if self.last_tick == i64::MIN || ts.secs() <= self.last_tick {
             return;
         }
-        self.last_tick = ts.secs();
-        sink.tick(ts);
-        let app_on = self.cfg.app.enabled;
-        if app_on {
-            self.app.tick(ts, sink);
+        self.clock(ts, sink);
+        if self.role == Role::Count {
+            return;
         }
-        let agg = &mut self.agg;
-        let app = &mut self.app;
-        self.table.advance(ts, &mut |fl: &Flow| {
-            if app_on {
-                app.flow_end(fl, sink);
-            }
-            agg.add(fl);
-            sink.flow(fl);
-        });
+        let mut done = flow_ender(self.app_on(), self.role, &mut self.agg, &mut self.app, sink);
+        self.table.advance(ts, &mut done);
     }
 
-    pub fn finish(&mut self, sink: &mut dyn Sink) -> Report {
-        let agg = &mut self.agg;
-        let app = &mut self.app;
-        let app_on = self.cfg.app.enabled;
-        self.table.flush(&mut |fl: &Flow| {
-            if app_on {
-                app.flow_end(fl, sink);
-            }
-            agg.add(fl);
-            sink.flow(fl);
-        });
-        if app_on {
-            self.app.finish(sink);
+    /// A shard's flow-table step without a packet of its own: for a frame another shard
+    /// tracks (`quiet` false: the sweep a packet would run, so that every shard sweeps at the
+    /// same packets as a single engine) or for a quiet link (`quiet` true, as in
+    /// [`Engine::advance`]).
+    pub(crate) fn sweep(&mut self, ts: Timestamp, sink: &mut dyn Sink, quiet: bool) {
+        let mut done = flow_ender(self.app_on(), self.role, &mut self.agg, &mut self.app, sink);
+        if quiet {
+            self.table.advance(ts, &mut done);
+        } else {
+            self.table.clock(ts, &mut done);
         }
+    }
+
+    /// Ends every remaining flow and builds the report.
+    pub fn finish(&mut self, sink: &mut dyn Sink) -> Report {
+        self.end_all(sink);
         self.report()
     }
 
+    /// Ends every remaining flow (end of input) and the application layer's open state.
+    fn end_all(&mut self, sink: &mut dyn Sink) {
+        if self.role != Role::Count {
+            let mut done = flow_ender(self.app_on(), self.role, &mut self.agg, &mut self.app, sink);
+            self.table.flush(&mut done);
+        }
+        if self.app_on() {
+            self.app.finish(sink);
+        }
+    }
+
+    /// Adds a finished shard's flow-table counters and application layer to this merge
+    /// stage's, for the report.
+    pub(crate) fn absorb(&mut self, shard: &Engine) {
+        let t = shard.table.stats();
+        let s = self.shard_tables.get_or_insert(wirescope_flow::TableStats {
+            conversations_exact: true,
+            ..Default::default()
+        });
+        s.flows_created_total += t.flows_created_total;
+        s.flows_evicted_total += t.flows_evicted_total;
+        s.flows_timed_out_total += t.flows_timed_out_total;
+        s.flows_reused_total += t.flows_reused_total;
+        s.active_flows += t.active_flows;
+        // The sum of the shards' peaks: an upper bound of the peak of their sum.
+        s.max_active_flows += t.max_active_flows;
+        s.conversations_tcp += t.conversations_tcp;
+        s.conversations_udp += t.conversations_udp;
+        s.conversations_other += t.conversations_other;
+        s.conversations_exact &= t.conversations_exact;
+        s.untracked_ip_packets_total += t.untracked_ip_packets_total;
+        self.app.absorb(&shard.app);
+    }
+
     fn report(&self) -> Report {
-        let ts = self.table.stats();
+        let ts = self.shard_tables.unwrap_or_else(|| self.table.stats());
         let mut protocols = BTreeMap::new();
         let mut protocol_bytes = BTreeMap::new();
         // The eight headline protocols are always present, even at zero.
@@ -674,6 +780,26 @@ impl Engine {
             app: self.cfg.app.enabled.then(|| self.app.report(n)),
             ..Report::default()
         }
+    }
+}
+
+/// What happens to a flow that ends: the application layer closes its state, the flow
+/// aggregates take it (unless a merge stage does), and the sink gets it.
+fn flow_ender<'s>(
+    app_on: bool,
+    role: Role,
+    agg: &'s mut FlowAggregates,
+    app: &'s mut app::AppLayer,
+    sink: &'s mut dyn Sink,
+) -> impl FnMut(&Flow) + 's {
+    move |fl: &Flow| {
+        if app_on {
+            app.flow_end(fl, sink);
+        }
+        if role == Role::Full {
+            agg.add(fl);
+        }
+        sink.flow(fl);
     }
 }
 

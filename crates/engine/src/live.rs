@@ -29,7 +29,8 @@ use serde::Serialize;
 use wirescope_capture::{LiveCapture, RotatingWriter, WriteOutcome};
 use wirescope_core::{Frame, LinkType, Timestamp};
 
-use crate::{Engine, Report, Sink};
+use crate::shard::{Analyzer, FrameBatch as Batch};
+use crate::{Report, Sink};
 
 /// Packets per batch.
 pub const BATCH_PACKETS: usize = 256;
@@ -39,45 +40,8 @@ pub const BATCH_SPAN_NS: u64 = 50_000_000;
 /// always at least one maximal (262 144-byte) snapshot.
 const BATCH_BYTES: usize = 512 * 1024;
 
-/// Frames copied out of libpcap's ring, as one unit of hand-over.
-struct Batch {
-    /// Which capture thread owns it (index into the free lists).
-    owner: usize,
-    link: LinkType,
-    data: Vec<u8>,
-    /// (timestamp, wire length, offset in `data`, captured length).
-    meta: Vec<(Timestamp, u32, u32, u32)>,
-}
-
-impl Batch {
-    fn new(owner: usize, link: LinkType) -> Batch {
-        Batch {
-            owner,
-            link,
-            data: Vec::with_capacity(BATCH_BYTES),
-            meta: Vec::with_capacity(BATCH_PACKETS),
-        }
-    }
-
-    fn clear(&mut self) {
-        self.data.clear();
-        self.meta.clear();
-    }
-
-    /// Whether `len` more bytes fit without growing the buffer.
-    fn fits(&self, len: usize) -> bool {
-        self.meta.len() < BATCH_PACKETS && self.data.len() + len <= self.data.capacity()
-    }
-
-    fn push(&mut self, f: &Frame<'_>) {
-        let off = self.data.len() as u32;
-        self.data.extend_from_slice(f.data);
-        self.meta.push((f.ts, f.wire_len, off, f.data.len() as u32));
-    }
-
-    fn first_ts(&self) -> Option<Timestamp> {
-        self.meta.first().map(|m| m.0)
-    }
+fn new_batch(owner: usize, hashed: bool) -> Batch {
+    Batch::new(owner, BATCH_PACKETS, BATCH_BYTES).hashed(hashed)
 }
 
 /// Counters of one interface, shared between its capture thread and the engine thread.
@@ -182,10 +146,10 @@ pub struct LiveOutcome {
 /// finished report. `every_second` runs on this thread about once a second.
 pub fn run_live<S: Sink>(
     captures: Vec<LiveCapture>,
-    engine: &mut Engine,
+    mut engine: Analyzer,
     mut opts: LiveRunOptions,
     sink: &mut S,
-    mut every_second: impl FnMut(&Engine, &CaptureHealth, &mut S),
+    mut every_second: impl FnMut(&mut Analyzer, &CaptureHealth, &mut S),
 ) -> (Report, LiveOutcome) {
     let started = Instant::now();
     let n = captures.len();
@@ -204,8 +168,14 @@ pub fn run_live<S: Sink>(
     let limited = Arc::new(AtomicBool::new(false));
     for (owner, cap) in captures.into_iter().enumerate() {
         let (free_tx, free_rx) = mpsc::channel::<Batch>();
-        for _ in 0..queue + 2 {
-            let _ = free_tx.send(Batch::new(owner, cap.link_type()));
+        // The queue, the batches the engine holds (several with --workers) and two in hand.
+        let held = match &engine {
+            Analyzer::Single(_) => 1,
+            Analyzer::Sharded(s) => s.in_flight() + 1,
+        };
+        let hashed = matches!(engine, Analyzer::Sharded(_));
+        for _ in 0..queue + held + 1 {
+            let _ = free_tx.send(new_batch(owner, hashed));
         }
         free_txs.push(free_tx);
         let ctx = CaptureThread {
@@ -267,11 +237,14 @@ pub fn run_live<S: Sink>(
         match full_rx.recv_timeout(Duration::from_millis(100)) {
             Ok(mut batch) => {
                 last_batch = Instant::now();
-                analyse_batch(&batch, engine, &mut opts, &mut outcome, limit, sink);
-                batch.clear();
-                if let Some(tx) = free_txs.get(batch.owner) {
-                    let _ = tx.send(batch);
-                }
+                let take = write_batch(&batch, engine.frames(), &mut opts, &mut outcome, limit);
+                batch.truncate(take);
+                engine.process_batch(batch, sink, &mut |mut b| {
+                    b.clear();
+                    if let Some(tx) = free_txs.get(b.owner) {
+                        let _ = tx.send(b);
+                    }
+                });
             }
             Err(RecvTimeoutError::Timeout) => {
                 // A quiet link: packet time is the kernel's wall-clock stamp, so move it on
@@ -286,14 +259,14 @@ pub fn run_live<S: Sink>(
             }
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        if engine.packets() >= limit || outcome.limit_reached {
+        if engine.frames() >= limit || outcome.limit_reached {
             limited.store(true, Ordering::Relaxed);
             opts.stop.store(true, Ordering::Relaxed);
         }
         let now = Instant::now();
         if now >= next_tick {
             next_tick = now + Duration::from_secs(1);
-            every_second(engine, &health(started), sink);
+            every_second(&mut engine, &health(started), sink);
         }
     }
     for w in workers {
@@ -332,44 +305,40 @@ fn wall_clock_ts() -> Timestamp {
     )
 }
 
-fn analyse_batch(
+/// Writes the batch's frames that are to be analysed (`-w`), stopping at the `-c` limit
+/// (`given` frames were analysed before) or a rotation limit; returns how many to analyse.
+fn write_batch(
     batch: &Batch,
-    engine: &mut Engine,
+    given: u64,
     opts: &mut LiveRunOptions,
     outcome: &mut LiveOutcome,
     limit: u64,
-    sink: &mut dyn Sink,
-) {
-    for &(ts, wire_len, off, len) in &batch.meta {
-        if engine.packets() >= limit || outcome.limit_reached {
-            return;
-        }
-        let (off, len) = (off as usize, len as usize);
-        let Some(data) = batch.data.get(off..off + len) else {
+) -> usize {
+    let room = usize::try_from(limit.saturating_sub(given)).unwrap_or(usize::MAX);
+    if outcome.limit_reached {
+        return 0;
+    }
+    let n = batch.len().min(room);
+    let Some(w) = opts.writer.as_mut() else {
+        return n;
+    };
+    for i in 0..n {
+        let Some(frame) = batch.frame(i) else {
             continue;
         };
-        let frame = Frame {
-            ts,
-            wire_len,
-            link: batch.link,
-            iface: batch.owner as u32,
-            data,
-        };
-        if let Some(w) = opts.writer.as_mut() {
-            if outcome.write_error.is_none() {
-                match w.write_frame(&frame) {
-                    Ok(true) => outcome.written += 1,
-                    Ok(false) => {
-                        // A rotation limit: tcpdump stops here, and so do we.
-                        outcome.limit_reached = true;
-                        return;
-                    }
-                    Err(e) => outcome.write_error = Some(e),
+        if outcome.write_error.is_none() {
+            match w.write_frame(&frame) {
+                Ok(true) => outcome.written += 1,
+                Ok(false) => {
+                    // A rotation limit: tcpdump stops here, and so do we.
+                    outcome.limit_reached = true;
+                    return i;
                 }
+                Err(e) => outcome.write_error = Some(e),
             }
         }
-        engine.process(&frame, sink);
     }
+    n
 }
 
 /// What a capture thread owns.
@@ -410,13 +379,16 @@ impl CaptureThread {
                     if !batch.fits(f.data.len()) {
                         batch = hand_over(&self.full, &self.free, &self.counters, batch);
                     }
-                    batch.push(&f);
-                    batch.meta.len() >= BATCH_PACKETS
+                    batch.push(&Frame {
+                        iface: batch.owner as u32,
+                        ..f
+                    });
+                    batch.is_full()
                         || batch
                             .first_ts()
                             .is_some_and(|t| f.ts.since(t) >= BATCH_SPAN_NS)
                 }
-                None => !batch.meta.is_empty(),
+                None => !batch.is_empty(),
             };
             if handover {
                 batch = hand_over(&self.full, &self.free, &self.counters, batch);
@@ -442,13 +414,16 @@ impl CaptureThread {
                     if !batch.fits(f.data.len()) {
                         batch = hand_over_blocking(&self.full, &self.free, batch);
                     }
-                    batch.push(&f);
+                    batch.push(&Frame {
+                        iface: batch.owner as u32,
+                        ..f
+                    });
                 }
                 Ok(None) | Err(_) => break,
             }
         }
         self.counters.captured.store(captured, Ordering::Relaxed);
-        if !batch.meta.is_empty() {
+        if !batch.is_empty() {
             let _ = self.full.send(batch);
         }
         self.publish_stats();
@@ -471,9 +446,9 @@ const MAX_DRAIN: usize = 1 << 20;
 /// Sends `batch` to the engine, waiting for room (the final drain: nothing more arrives to be
 /// lost while waiting), and returns an empty batch.
 fn hand_over_blocking(full: &SyncSender<Batch>, free: &Receiver<Batch>, batch: Batch) -> Batch {
-    let (owner, link) = (batch.owner, batch.link);
+    let (owner, hashed) = (batch.owner, batch.is_hashed());
     let _ = full.send(batch);
-    let mut next = free.recv().unwrap_or_else(|_| Batch::new(owner, link));
+    let mut next = free.recv().unwrap_or_else(|_| new_batch(owner, hashed));
     next.clear();
     next
 }
@@ -486,8 +461,8 @@ fn hand_over(
     counters: &Counters,
     batch: Batch,
 ) -> Batch {
-    let pkts = batch.meta.len() as u64;
-    let (owner, link) = (batch.owner, batch.link);
+    let pkts = batch.len() as u64;
+    let (owner, hashed) = (batch.owner, batch.is_hashed());
     let back = match full.try_send(batch) {
         Ok(()) => None,
         Err(TrySendError::Full(b)) | Err(TrySendError::Disconnected(b)) => {
@@ -499,7 +474,7 @@ fn hand_over(
         Some(b) => b,
         // The pool holds queue + 2 batches, so one is free unless all are in flight: then wait
         // for the engine to return one (it only ever holds one at a time).
-        None => free.recv().unwrap_or_else(|_| Batch::new(owner, link)),
+        None => free.recv().unwrap_or_else(|_| new_batch(owner, hashed)),
     };
     next.clear();
     next

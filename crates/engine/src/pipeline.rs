@@ -93,3 +93,82 @@ pub fn run(
     report.filter = opts.filter.as_ref().map(|f| f.expr().to_string());
     (report, outcome)
 }
+
+/// Frames per batch handed to the shards.
+const SHARD_BATCH_PACKETS: usize = 256;
+/// Bytes per batch (a larger frame gets a batch of its own).
+const SHARD_BATCH_BYTES: usize = 512 * 1024;
+
+/// [`run`] with the analysis on N shards and a merge stage ([`crate::shard`]): frames are
+/// read, filtered and written here as in [`run`], then copied into batches.
+pub fn run_sharded(
+    reader: &mut MergedReader,
+    mut analyzer: crate::shard::Sharded,
+    mut opts: RunOptions<'_>,
+    sink: &mut dyn Sink,
+) -> (Report, RunOutcome) {
+    use crate::shard::FrameBatch;
+    let mut outcome = RunOutcome::default();
+    let had_writer = opts.writer.is_some();
+    let mut read: u64 = 0;
+    let mut taken: u64 = 0;
+    let limit = opts.max_packets.unwrap_or(u64::MAX);
+    let mut free: Vec<FrameBatch> = Vec::with_capacity(analyzer.in_flight() + 2);
+    let mut batch = FrameBatch::new(0, SHARD_BATCH_PACKETS, SHARD_BATCH_BYTES).hashed(true);
+    while taken < limit && reader.advance() {
+        let frame = reader.current();
+        read += 1;
+        if read & 0xFFFF == 0 {
+            if let Some(p) = opts.progress.as_mut() {
+                p(reader.bytes_consumed(), reader.total_size());
+            }
+        }
+        if let Some(f) = opts.filter.as_mut() {
+            match f.matches(&frame) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    outcome.filter_errors += 1;
+                    outcome.first_filter_error.get_or_insert(e);
+                    continue;
+                }
+            }
+        }
+        if let Some(w) = opts.writer.as_mut() {
+            if outcome.write_error.is_none() {
+                match w.write(&frame) {
+                    Ok(WriteOutcome::Continue) => outcome.written += 1,
+                    Ok(WriteOutcome::LimitReached) => break,
+                    Err(e) => outcome.write_error = Some(e),
+                }
+            }
+        }
+        if !batch.fits(frame.data.len()) {
+            let next = free.pop().unwrap_or_else(|| {
+                FrameBatch::new(0, SHARD_BATCH_PACKETS, SHARD_BATCH_BYTES).hashed(true)
+            });
+            let full = std::mem::replace(&mut batch, next);
+            analyzer.push(full, sink, &mut |mut b| {
+                b.clear();
+                free.push(b);
+            });
+        }
+        batch.push(&frame);
+        taken += 1;
+    }
+    if !batch.is_empty() {
+        analyzer.push(batch, sink, &mut |_| {});
+    }
+    if let Some(w) = opts.writer.take() {
+        outcome.skipped_link_mismatch = w.skipped_link_mismatch();
+        if let Err(e) = w.finish() {
+            outcome.write_error.get_or_insert(e);
+        }
+    }
+    outcome.read_errors = reader.errors().iter().map(|e| e.to_string()).collect();
+    let mut report = analyzer.finish(sink);
+    report.packets_read = read;
+    report.written = had_writer.then_some(outcome.written);
+    report.filter = opts.filter.as_ref().map(|f| f.expr().to_string());
+    (report, outcome)
+}

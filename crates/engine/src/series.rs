@@ -92,43 +92,48 @@ impl TimeSeries {
     }
 }
 
-/// Up to `cap` samples kept by reservoir sampling (deterministic), with exact count and min.
+/// Up to `cap` samples with exact count, min and max. Past `cap`, the samples kept are those
+/// whose keys hash lowest (bottom-k sampling): a uniform sample that depends only on the set
+/// of (key, value) pairs added, not on their order, so sharded runs (`--workers N`), whose
+/// flows end in another order, report the same quantiles.
 #[derive(Clone, Debug)]
 pub struct Reservoir {
-    samples: Vec<u64>,
+    /// (hashed key, value), a max-heap on the hashed key once full.
+    samples: std::collections::BinaryHeap<(u64, u64)>,
     cap: usize,
     pub count: u64,
     pub min: u64,
     pub max: u64,
-    rng: u64,
 }
 
 impl Reservoir {
     pub fn new(cap: usize) -> Self {
         Reservoir {
             // Reserved up front so that adding samples never allocates on the packet path.
-            samples: Vec::with_capacity(cap.max(1)),
+            samples: std::collections::BinaryHeap::with_capacity(cap.max(1)),
             cap: cap.max(1),
             count: 0,
             min: u64::MAX,
             max: 0,
-            rng: 0x2545_F491_4F6C_DD1D,
         }
     }
 
-    pub fn add(&mut self, v: u64) {
+    /// Adds `v`, sampled by `key` (a flow id: distinct keys give an unbiased sample).
+    pub fn add(&mut self, key: u64, v: u64) {
         self.count += 1;
         self.min = self.min.min(v);
         self.max = self.max.max(v);
+        // A fixed mix of the key (splitmix64's finalizer): ids that are already hashes stay
+        // uniform, small sequential keys become so.
+        let mut h = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
         if self.samples.len() < self.cap {
-            self.samples.push(v);
-        } else {
-            self.rng ^= self.rng << 13;
-            self.rng ^= self.rng >> 7;
-            self.rng ^= self.rng << 17;
-            let j = self.rng % self.count;
-            if (j as usize) < self.cap {
-                self.samples[j as usize] = v;
+            self.samples.push((h, v));
+        } else if let Some(mut top) = self.samples.peek_mut() {
+            if (h, v) < *top {
+                *top = (h, v);
             }
         }
     }
@@ -138,7 +143,7 @@ impl Reservoir {
         if self.samples.is_empty() {
             return None;
         }
-        let mut s = self.samples.clone();
+        let mut s: Vec<u64> = self.samples.iter().map(|&(_, v)| v).collect();
         s.sort_unstable();
         let rank = ((q * s.len() as f64).ceil() as usize).clamp(1, s.len());
         Some(s[rank - 1])
@@ -171,15 +176,34 @@ mod tests {
     fn reservoir_quantiles_exact_under_cap() {
         let mut r = Reservoir::new(100);
         for v in 1..=20 {
-            r.add(v);
+            r.add(v, v);
         }
         assert_eq!(r.quantile(0.5), Some(10));
         assert_eq!(r.quantile(0.95), Some(19));
         assert_eq!((r.min, r.max, r.count), (1, 20, 20));
         for v in 0..10_000 {
-            r.add(v);
+            r.add(1000 + v, v);
         }
         assert_eq!(r.count, 10_020);
         assert!(r.quantile(0.5).is_some());
+    }
+
+    #[test]
+    fn reservoir_sample_does_not_depend_on_order() {
+        let pairs: Vec<(u64, u64)> = (0..5_000u64).map(|k| (k * 7919, k % 977)).collect();
+        let mut fwd = Reservoir::new(64);
+        let mut back = Reservoir::new(64);
+        for &(k, v) in &pairs {
+            fwd.add(k, v);
+        }
+        for &(k, v) in pairs.iter().rev() {
+            back.add(k, v);
+        }
+        for q in [0.1, 0.5, 0.95] {
+            assert_eq!(fwd.quantile(q), back.quantile(q));
+        }
+        // A fair sample: its median is near the population's (488).
+        let m = fwd.quantile(0.5).unwrap_or(0);
+        assert!((300..700).contains(&m), "median {m}");
     }
 }

@@ -295,6 +295,16 @@ impl FlowTable {
         }
     }
 
+    /// Packet time of a packet: in another second than the last one, a sweep step runs.
+    /// [`FlowTable::process`] calls it; a sharded engine calls it for the packets another
+    /// shard tracks, so that every shard sweeps at the same packets.
+    pub fn clock(&mut self, ts: Timestamp, done: &mut impl FnMut(&Flow)) {
+        if ts.secs() != self.last_sweep_sec {
+            self.last_sweep_sec = ts.secs();
+            self.sweep(ts, SWEEP_BATCH, done);
+        }
+    }
+
     /// Accounts one decoded packet. Flows that end (timeout, eviction, reuse) are passed to
     /// `done`, by value.
     pub fn process(
@@ -303,10 +313,7 @@ impl FlowTable {
         pkt: &Packet<'_>,
         done: &mut impl FnMut(&Flow),
     ) -> PacketOutcome {
-        if ts.secs() != self.last_sweep_sec {
-            self.last_sweep_sec = ts.secs();
-            self.sweep(ts, SWEEP_BATCH, done);
-        }
+        self.clock(ts, done);
         if let Some(c) = pkt.tunnel_udp {
             // The tunnel's own conversation (Zeek logs it; tshark counts it), beside the inner one.
             let v6 = c.src.is_ipv6();

@@ -155,6 +155,8 @@ pub struct Message<'a> {
     options: &'a [u8],
     has_cookie: bool,
     overload: u8,
+    /// The UDP payload it was parsed from.
+    raw: &'a [u8],
 }
 
 /// Parses a BOOTP/DHCP message from a UDP payload.
@@ -188,6 +190,7 @@ pub fn parse(udp_payload: &[u8]) -> Result<Message<'_>, DhcpError> {
         options,
         has_cookie,
         overload: 0,
+        raw: b,
     };
     if let Some(v) = AreaIter::new(options).find(|o| o.0 == opt::OVERLOAD) {
         if let [x @ 1..=3] = v.1 {
@@ -253,6 +256,11 @@ impl<'a> Iterator for AreaIter<'a> {
 }
 
 impl<'a> Message<'a> {
+    /// The UDP payload it was parsed from; [`parse`] of it gives this message again.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
     /// Whether the magic cookie is present (DHCP rather than plain BOOTP).
     pub fn has_magic_cookie(&self) -> bool {
         self.has_cookie

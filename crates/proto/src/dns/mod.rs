@@ -435,6 +435,11 @@ fn read_question(b: &[u8], pos: usize) -> Result<(Question<'_>, usize), DnsError
 }
 
 impl<'a> Message<'a> {
+    /// The whole message as parsed; [`parse`] of it gives this message again.
+    pub fn raw(&self) -> &'a [u8] {
+        self.buf
+    }
+
     fn walk(&mut self) -> Result<(), DnsError> {
         let b = self.buf;
         let mut pos = HEADER_LEN;
