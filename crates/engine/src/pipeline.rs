@@ -45,10 +45,31 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> (Report, RunOutcome) {
     let mut outcome = RunOutcome::default();
-    let had_writer = opts.writer.is_some();
+    let read = read_loop(reader, &mut opts, &mut outcome, |frame| {
+        engine.process(frame, sink);
+    });
+    close_run(
+        reader,
+        opts,
+        outcome,
+        read,
+        |sink| engine.finish(sink),
+        sink,
+    )
+}
+
+/// Reads, filters and writes (`-w`) every frame, and gives the frames to analyse to
+/// `analyse`, up to `-c`; returns the number of frames read.
+fn read_loop(
+    reader: &mut MergedReader,
+    opts: &mut RunOptions<'_>,
+    outcome: &mut RunOutcome,
+    mut analyse: impl FnMut(&wirescope_core::Frame<'_>),
+) -> u64 {
     let mut read: u64 = 0;
+    let mut taken: u64 = 0;
     let limit = opts.max_packets.unwrap_or(u64::MAX);
-    while engine.packets() < limit && reader.advance() {
+    while taken < limit && reader.advance() {
         let frame = reader.current();
         read += 1;
         if read & 0xFFFF == 0 {
@@ -77,9 +98,24 @@ pub fn run(
                 }
             }
         }
-        engine.process(&frame, sink);
+        analyse(&frame);
+        taken += 1;
     }
+    read
+}
+
+/// Closes the writer, collects read errors, finishes the analysis and fills the report's
+/// run fields.
+fn close_run(
+    reader: &mut MergedReader,
+    mut opts: RunOptions<'_>,
+    mut outcome: RunOutcome,
+    read: u64,
+    finish: impl FnOnce(&mut dyn Sink) -> Report,
+    sink: &mut dyn Sink,
+) -> (Report, RunOutcome) {
     // Like tcpdump, `-c` stops reading: the rest of the input is not counted.
+    let had_writer = opts.writer.is_some();
     if let Some(w) = opts.writer.take() {
         outcome.skipped_link_mismatch = w.skipped_link_mismatch();
         if let Err(e) = w.finish() {
@@ -87,7 +123,7 @@ pub fn run(
         }
     }
     outcome.read_errors = reader.errors().iter().map(|e| e.to_string()).collect();
-    let mut report = engine.finish(sink);
+    let mut report = finish(sink);
     report.packets_read = read;
     report.written = had_writer.then_some(outcome.written);
     report.filter = opts.filter.as_ref().map(|f| f.expr().to_string());
@@ -108,67 +144,30 @@ pub fn run_sharded(
     sink: &mut dyn Sink,
 ) -> (Report, RunOutcome) {
     use crate::shard::FrameBatch;
+    let new_batch = || FrameBatch::new(0, SHARD_BATCH_PACKETS, SHARD_BATCH_BYTES).hashed(true);
     let mut outcome = RunOutcome::default();
-    let had_writer = opts.writer.is_some();
-    let mut read: u64 = 0;
-    let mut taken: u64 = 0;
-    let limit = opts.max_packets.unwrap_or(u64::MAX);
     let mut free: Vec<FrameBatch> = Vec::with_capacity(analyzer.in_flight() + 2);
-    let mut batch = FrameBatch::new(0, SHARD_BATCH_PACKETS, SHARD_BATCH_BYTES).hashed(true);
-    while taken < limit && reader.advance() {
-        let frame = reader.current();
-        read += 1;
-        if read & 0xFFFF == 0 {
-            if let Some(p) = opts.progress.as_mut() {
-                p(reader.bytes_consumed(), reader.total_size());
-            }
-        }
-        if let Some(f) = opts.filter.as_mut() {
-            match f.matches(&frame) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    outcome.filter_errors += 1;
-                    outcome.first_filter_error.get_or_insert(e);
-                    continue;
-                }
-            }
-        }
-        if let Some(w) = opts.writer.as_mut() {
-            if outcome.write_error.is_none() {
-                match w.write(&frame) {
-                    Ok(WriteOutcome::Continue) => outcome.written += 1,
-                    Ok(WriteOutcome::LimitReached) => break,
-                    Err(e) => outcome.write_error = Some(e),
-                }
-            }
-        }
+    let mut batch = new_batch();
+    let read = read_loop(reader, &mut opts, &mut outcome, |frame| {
         if !batch.fits(frame.data.len()) {
-            let next = free.pop().unwrap_or_else(|| {
-                FrameBatch::new(0, SHARD_BATCH_PACKETS, SHARD_BATCH_BYTES).hashed(true)
-            });
+            let next = free.pop().unwrap_or_else(new_batch);
             let full = std::mem::replace(&mut batch, next);
             analyzer.push(full, sink, &mut |mut b| {
                 b.clear();
                 free.push(b);
             });
         }
-        batch.push(&frame);
-        taken += 1;
-    }
+        batch.push(frame);
+    });
     if !batch.is_empty() {
         analyzer.push(batch, sink, &mut |_| {});
     }
-    if let Some(w) = opts.writer.take() {
-        outcome.skipped_link_mismatch = w.skipped_link_mismatch();
-        if let Err(e) = w.finish() {
-            outcome.write_error.get_or_insert(e);
-        }
-    }
-    outcome.read_errors = reader.errors().iter().map(|e| e.to_string()).collect();
-    let mut report = analyzer.finish(sink);
-    report.packets_read = read;
-    report.written = had_writer.then_some(outcome.written);
-    report.filter = opts.filter.as_ref().map(|f| f.expr().to_string());
-    (report, outcome)
+    close_run(
+        reader,
+        opts,
+        outcome,
+        read,
+        |sink| analyzer.finish(sink),
+        sink,
+    )
 }
