@@ -6,23 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn corpus() -> PathBuf {
-    let p = std::env::var_os("WIRESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            ))
-        });
-    assert!(
-        p.is_dir(),
-        "shared corpus not found at {} (set WIRESCOPE_CORPUS)",
-        p.display()
-    );
-    p
-}
+use wirescope_testkit::corpus;
 
 fn tshark_ids(pcap: &Path) -> BTreeSet<String> {
     let out = Command::new("tshark")
@@ -75,7 +59,7 @@ fn our_ids(pcap: &Path) -> BTreeSet<String> {
 
 #[test]
 fn eve_community_ids_match_tshark() {
-    let spec = corpus().join("robustness/corelight-community-id-spec/pcaps");
+    let spec = corpus::dir().join("robustness/corelight-community-id-spec/pcaps");
     let mut files: Vec<PathBuf> = [
         "tcp.pcap",
         "udp.pcap",

@@ -15,22 +15,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use wirescope_capture::CaptureReader;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn corpus() -> PathBuf {
-    let p = std::env::var_os("WIRESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus"));
-    assert!(
-        p.is_dir(),
-        "corpus not found at {} (set WIRESCOPE_CORPUS)",
-        p.display()
-    );
-    p
-}
+use wirescope_testkit::corpus::{self, repo_root};
 
 /// One expected detection.
 #[derive(Clone, Debug)]
@@ -152,8 +137,8 @@ fn evaluate(truths: &[Truth], extra: &[&str]) -> Vec<Row> {
     for (capture, ts) in by_capture {
         let seen = alerts(&capture, extra);
         let name = capture
-            .strip_prefix(corpus())
-            .or_else(|_| capture.strip_prefix(root()))
+            .strip_prefix(corpus::dir())
+            .or_else(|_| capture.strip_prefix(repo_root()))
             .unwrap_or(&capture)
             .display()
             .to_string();
@@ -226,7 +211,7 @@ fn report(set: &str, rows: &[Row]) -> String {
             r.note
         );
     }
-    let path = root().join(format!("target/detection-{set}.md"));
+    let path = repo_root().join(format!("target/detection-{set}.md"));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, &s).unwrap();
     eprintln!("wrote {}", path.display());
@@ -288,8 +273,8 @@ fn assert_rows(set: &str, rows: &[Row], table: &str) {
 
 #[test]
 fn labelled_corpus_attacks_are_detected() {
-    let text = std::fs::read_to_string(root().join("testdata/detection/corpus.tsv")).unwrap();
-    let truths = parse_tsv(&text, &corpus(), true, None);
+    let text = std::fs::read_to_string(repo_root().join("testdata/detection/corpus.tsv")).unwrap();
+    let truths = parse_tsv(&text, &corpus::dir(), true, None);
     assert!(truths.len() >= 20);
     let rows = evaluate(&truths, &[]);
     let table = report("corpus", &rows);
@@ -319,7 +304,7 @@ fn captures(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn no_alert_on_benign_traffic() {
-    let c = corpus();
+    let c = corpus::dir();
     let mut files = captures(&c.join("benign"));
     assert!(files.len() > 50, "benign corpus incomplete");
     // The sample captures among the attack folders that MANIFEST.tsv does not label as an
@@ -374,10 +359,10 @@ fn lab_scenarios_raise_the_right_alerts_and_benign_ones_none() {
         "0",
         "the lab needs root (network namespaces); run as root or set WIRESCOPE_NO_LAB=1"
     );
-    let out_dir = root().join("target/lab");
+    let out_dir = repo_root().join("target/lab");
     let marker = out_dir.join(".complete");
     if !marker.exists() {
-        let st = Command::new(root().join("lab/run-all.sh"))
+        let st = Command::new(repo_root().join("lab/run-all.sh"))
             .arg(&out_dir)
             .status()
             .unwrap();
@@ -424,7 +409,7 @@ fn lab_scenarios_raise_the_right_alerts_and_benign_ones_none() {
             noisy.push(format!("{}: {}:{}", f.display(), a.detector, a.kind));
         }
     }
-    std::fs::write(root().join("target/detection-lab.md"), &table).unwrap();
+    std::fs::write(repo_root().join("target/detection-lab.md"), &table).unwrap();
     assert!(
         noisy.is_empty(),
         "false alerts in benign lab scenarios:\n{}",
@@ -437,7 +422,7 @@ fn lab_scenarios_raise_the_right_alerts_and_benign_ones_none() {
 /// (Offline analysis has one worker; with live capture's workers the same test applies.)
 #[test]
 fn alerts_are_deterministic() {
-    let c = corpus();
+    let c = corpus::dir();
     for rel in [
         "attacks/StopDDoS-packet-captures/pkt.TCP.synflood.spoofed.pcap",
         "attacks/markfvl-Pcaphunt/test/ps-tcp_syn.pcap",

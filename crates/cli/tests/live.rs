@@ -18,21 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use wirescope_testkit::corpus::{self, repo_root};
 
 use serde_json::Value;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_wirescope")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn corpus() -> PathBuf {
-    std::env::var_os("WIRESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus"))
 }
 
 /// False (with a loud message) only when WIRESCOPE_NO_LIVE is set; otherwise root and
@@ -329,7 +320,7 @@ fn capture_replay(
 /// Corpus captures (Ethernet, a few seconds long, so a replay at recorded speed is quick) and
 /// lab scenarios made now.
 fn replay_set(dir: &Path) -> Vec<(String, PathBuf)> {
-    let c = corpus();
+    let c = corpus::dir();
     let mut set: Vec<(String, PathBuf)> = [
         "attacks/lucaderi-sgr/2011-2020/2020/BoschiCarliPetri/portScan_1_to_10000.pcapng",
         "attacks/lucaderi-sgr/2022/Favilli/tests/hs-arpScan.pcap",
@@ -347,7 +338,7 @@ fn replay_set(dir: &Path) -> Vec<(String, PathBuf)> {
     .collect();
     let lab = dir.join("lab");
     for sc in ["nmap_syn", "benign_web", "syn_flood"] {
-        let out = Command::new(root().join("lab/run.sh"))
+        let out = Command::new(repo_root().join("lab/run.sh"))
             .args([sc, lab.to_str().unwrap()])
             .output()
             .unwrap();
@@ -431,8 +422,8 @@ fn replayed_captures_give_the_same_results_as_reading_the_file() {
         }
     }
     eprintln!("{report}");
-    let _ = std::fs::create_dir_all(root().join("target"));
-    let _ = std::fs::write(root().join("target/live-replay.md"), &report);
+    let _ = std::fs::create_dir_all(repo_root().join("target"));
+    let _ = std::fs::write(repo_root().join("target/live-replay.md"), &report);
     assert!(
         lossless + 1 >= set.len(),
         "more than one capture lost packets on replay; equality was checked on {lossless} of {}:\n{report}",
@@ -551,7 +542,7 @@ fn sigint_drains_and_flushes_with_privileges_dropped() {
     // Files opened after -Z (rotations, Zeek logs created on first use) are created as nobody.
     sh(Command::new("chmod").arg("1777").arg(&dir));
     let ns = Netns::new("sigint");
-    let pcap = corpus().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
+    let pcap = corpus::dir().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
     let file = read_file(&pcap, &dir);
     let eve = dir.join("eve.json");
     let pcap_out = dir.join("out.pcap");
@@ -659,7 +650,7 @@ fn sighup_reloads_detection_without_losing_flows() {
     let ns = Netns::new("sighup");
     let cfg = dir.join("detect.toml");
     std::fs::write(&cfg, "[detectors.port_scan]\nenabled = false\n").unwrap();
-    let pcap = corpus().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
+    let pcap = corpus::dir().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
     let mut live = Live::start(
         &ns,
         &[
@@ -720,7 +711,7 @@ fn idle_flows_time_out_while_the_link_is_quiet() {
     let ns = Netns::new("idle");
     let eve = dir.join("eve.json");
     // 256 one-way ICMP flows: "other" flows time out after 30 s without a reply.
-    let pcap = corpus().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
+    let pcap = corpus::dir().join("attacks/lucaderi-sgr/2022/Favilli/tests/hs-icmpScan.pcap");
     // Sharded: packet time moves on in every shard when the link is quiet.
     let live = Live::start(
         &ns,

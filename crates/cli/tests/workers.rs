@@ -9,24 +9,9 @@
 //! `flows.max_active` is the sum of the shards' peaks and is not compared.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn corpus() -> PathBuf {
-    let p = std::env::var_os("WIRESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus"));
-    assert!(
-        p.is_dir(),
-        "corpus not found at {} (set WIRESCOPE_CORPUS)",
-        p.display()
-    );
-    p
-}
+use wirescope_testkit::corpus::{self, repo_root};
 
 /// Captures of the corpus, and the least number of alerts each must raise (so that alert
 /// equality is not vacuous).
@@ -149,10 +134,10 @@ fn run(capture: &Path, workers: u16, dir: &Path) -> Outputs {
 
 #[test]
 fn any_worker_count_gives_the_records_and_alerts_of_one() {
-    let base = root().join("target/workers-test");
+    let base = repo_root().join("target/workers-test");
     let mut checked = 0;
     for &(rel, min_alerts) in CAPTURES {
-        let capture = corpus().join(rel);
+        let capture = corpus::dir().join(rel);
         assert!(
             capture.is_file(),
             "missing corpus file {}",

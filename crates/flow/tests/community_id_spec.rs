@@ -3,29 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use wirescope_core::IpProto;
 use wirescope_flow::community_id::{community_id, community_id_digest};
-
-fn corpus() -> PathBuf {
-    let p = std::env::var_os("WIRESCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            ))
-        });
-    assert!(
-        p.is_dir(),
-        "shared corpus not found at {} (set WIRESCOPE_CORPUS)",
-        p.display()
-    );
-    p
-}
+use wirescope_testkit::corpus;
 
 fn check(file: &str, seed: u16, hex: bool) -> usize {
-    let path = corpus()
+    let path = corpus::dir()
         .join("robustness/corelight-community-id-spec/baseline")
         .join(file);
     let text = std::fs::read_to_string(&path).unwrap();

@@ -2,19 +2,12 @@
 //! into single bytes, and in shuffled orders with duplicates) must not change a single
 //! application record.
 
-use std::path::PathBuf;
 use wirescope_capture::CaptureReader;
 use wirescope_core::{Frame, LinkType, Timestamp};
 use wirescope_engine::{AppCtx, DnsEvent, Engine, EngineConfig, Sink};
 use wirescope_output::eve_app::{dns_object, http_object, ssh_object, tls_object};
+use wirescope_testkit::corpus;
 use wirescope_wire::Transport;
-
-fn corpus() -> PathBuf {
-    match std::env::var_os("WIRESCOPE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-}
 
 /// Application records as JSON text, in order of emission.
 #[derive(Default)]
@@ -44,7 +37,7 @@ struct Pkt {
 }
 
 fn read(path: &str) -> Vec<Pkt> {
-    let p = corpus().join(path);
+    let p = corpus::dir().join(path);
     let mut r = CaptureReader::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let mut v = Vec::new();
     while r.advance().unwrap_or(false) {

@@ -8,12 +8,13 @@
 //!   `wirescope-genmix` binary that `bench/compare.sh` uses.
 //! - [`alloc`]: a counting global allocator for "no allocation per packet" tests.
 //! - [`rng`]: the small PRNG everything above draws from (no `rand` dependency).
+//! - [`corpus`]: where tests find the repository and the shared corpus.
 //!
 //! What it must never be: a dependency of a production crate (only `[dev-dependencies]`).
 //!
 //! Invariants:
-//! - Same inputs and seed, same bytes: nothing reads the clock, the environment or a
-//!   randomly seeded hash.
+//! - Same inputs and seed, same bytes: nothing reads the clock, the environment (except
+//!   [`corpus`], which finds test data) or a randomly seeded hash.
 //! - The crate forbids nothing it does not need: the only `unsafe` is the counting
 //!   allocator's `unsafe impl GlobalAlloc`, which forwards to `System` (see `alloc`).
 //!
@@ -34,6 +35,7 @@
 //! ```
 
 pub mod alloc;
+pub mod corpus;
 pub mod dns;
 pub mod mix;
 pub mod packet;
