@@ -564,10 +564,6 @@ impl Sharded {
         })
     }
 
-    pub fn workers(&self) -> usize {
-        self.shards.len()
-    }
-
     /// Batches that may be between the stages at once.
     pub fn in_flight(&self) -> usize {
         self.in_flight
@@ -752,14 +748,6 @@ impl Analyzer {
             Ok(Analyzer::Single(Box::new(Engine::new(cfg))))
         } else {
             Ok(Analyzer::Sharded(Box::new(Sharded::new(cfg, workers)?)))
-        }
-    }
-
-    /// Threads that track flows (1 for a single engine).
-    pub fn workers(&self) -> usize {
-        match self {
-            Analyzer::Single(_) => 1,
-            Analyzer::Sharded(s) => s.workers(),
         }
     }
 
