@@ -33,7 +33,9 @@
 #   RATES      packets/s to ask tcpreplay for, in order; "topspeed" = as fast as it can
 #              (default "50000 100000 200000 300000 400000 600000 800000 topspeed")
 #   WIRESCOPE  wirescope binary (default target/release/wirescope; needs live capture, -i)
-#   NODETECT   1 (default): also measure `wirescope --no-detect` as a third column; 0: skip
+#   NODETECT   1 (default): also measure `wirescope --no-detect` as a column; 0: skip
+#   ONEWORKER  1 (default): also measure `wirescope --workers 1` (one analysis thread) as a
+#              column, next to wirescope's live default of one worker per core; 0: skip
 #   BUFFER_KIB kernel capture buffer in KiB, passed as -B to every capturer (default: unset,
 #              libpcap's default, 2 MiB, for all)
 #   NICE       run capturers and tcpreplay under `nice -n $NICE` (e.g. -19 on a busy machine)
@@ -59,6 +61,7 @@ PACKETS="${PACKETS:-500000}"
 RATES="${RATES:-50000 100000 200000 300000 400000 600000 800000 topspeed}"
 WIRESCOPE="${WIRESCOPE:-$ROOT/target/release/wirescope}"
 NODETECT="${NODETECT:-1}"
+ONEWORKER="${ONEWORKER:-1}"
 BUFFER_KIB="${BUFFER_KIB:-}"
 NICE="${NICE:-}"
 SETTLE="${SETTLE:-1}"
@@ -87,6 +90,7 @@ done
 [[ "$PACKETS" =~ ^[1-9][0-9]*$ ]] || die "PACKETS must be a positive integer"
 [[ "$SETTLE" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "SETTLE must be a number of seconds"
 [[ "$NODETECT" == 0 || "$NODETECT" == 1 ]] || die "NODETECT must be 0 or 1"
+[[ "$ONEWORKER" == 0 || "$ONEWORKER" == 1 ]] || die "ONEWORKER must be 0 or 1"
 [[ -z "$BUFFER_KIB" || "$BUFFER_KIB" =~ ^[1-9][0-9]*$ ]] || die "BUFFER_KIB must be a positive integer"
 read -r -a RATE_LIST <<< "$RATES"
 [[ ${#RATE_LIST[@]} -gt 0 ]] || die "RATES is empty"
@@ -197,12 +201,17 @@ if [[ "$NODETECT" == 1 ]]; then
   CAP_NAMES+=(wirescope-nd)
   CAP_TITLES+=("wirescope --no-detect")
 fi
+if [[ "$ONEWORKER" == 1 ]]; then
+  CAP_NAMES+=(wirescope-w1)
+  CAP_TITLES+=("wirescope --workers 1")
+fi
 BUF=()
 [[ -n "$BUFFER_KIB" ]] && BUF=(-B "$BUFFER_KIB")
 capturer_cmd() {
   case "$1" in
     wirescope)    CMD=("$WIRESCOPE" -i "$RX" --json --no-live-view "${BUF[@]}") ;;
     wirescope-nd) CMD=("$WIRESCOPE" -i "$RX" --json --no-live-view --no-detect "${BUF[@]}") ;;
+    wirescope-w1) CMD=("$WIRESCOPE" -i "$RX" --json --no-live-view --workers 1 "${BUF[@]}") ;;
     tcpdump)      CMD=(tcpdump -i "$RX" -w /dev/null "${BUF[@]}") ;;
   esac
 }
@@ -427,5 +436,6 @@ elif [[ "${CLEAN[wirescope]}" == 1 ]]; then
   echo "  (wirescope never dropped: its limit, and so the ratio, is at least this)"
 fi
 [[ "$NODETECT" == 0 ]] || echo "ratio wirescope --no-detect/tcpdump: $(ratio wirescope-nd)"
+[[ "$ONEWORKER" == 0 ]] || echo "ratio wirescope --workers 1/tcpdump: $(ratio wirescope-w1)"
 echo "(every trial: $TSV)"
 exit 0

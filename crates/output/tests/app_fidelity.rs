@@ -75,7 +75,7 @@ const TARGET: f64 = 0.995;
 /// What the test enforces until the target is met: the agreement measured at the last
 /// documented run (docs/FIDELITY.md, "Application layer" / "Result"), rounded down, so that any
 /// regression fails. Raise it as differences are fixed.
-const FLOOR: f64 = 0.962;
+const FLOOR: f64 = 0.974;
 /// Bump when the way tshark's output is produced or cached changes.
 const CACHE_VERSION: &str = "app-fidelity-cache-v3";
 

@@ -242,10 +242,13 @@ pub fn tls(first: &[u8]) -> Guess {
 }
 
 /// A complete DNS query (QR = 0, opcode 0, one question, no answers) whose name is made of
-/// letters, digits, hyphens and underscores, ending exactly at the datagram's end (or followed
-/// only by an EDNS0 OPT record).
+/// letters, digits, hyphens and underscores (at most 255 octets), ending exactly at the
+/// datagram's end, or followed only by one additional record with the root name that ends
+/// exactly there: an EDNS0 OPT record (type 41), or the type-0 padding record with which
+/// DNSCrypt v1 clients pad their plain-DNS certificate queries (sent to the resolver's port,
+/// usually 443) to 512 bytes and more.
 fn strict_dns_query(m: &[u8]) -> bool {
-    if m.len() < 17 || m.len() > 512 {
+    if m.len() < 17 {
         return false;
     }
     let flags = u16::from_be_bytes([m[2], m[3]]);
@@ -284,6 +287,9 @@ fn strict_dns_query(m: &[u8]) -> bool {
         p += len as usize;
         labels += 1;
     }
+    if p - 12 > 255 {
+        return false;
+    }
     let Some(tc) = m.get(p..p + 4) else {
         return false;
     };
@@ -291,9 +297,9 @@ fn strict_dns_query(m: &[u8]) -> bool {
     p += 4;
     let opt_ok = match ar {
         0 => p == m.len(),
-        // Root name, type OPT (41), then class, TTL, RDLENGTH and options.
+        // Root name, type OPT (41) or 0 (padding), then class, TTL, RDLENGTH and its data.
         _ => {
-            m.get(p..p + 3) == Some(&[0, 0, 41][..])
+            (m.get(p..p + 3) == Some(&[0, 0, 41][..]) || m.get(p..p + 3) == Some(&[0, 0, 0][..]))
                 && m.get(p + 9..p + 11)
                     .is_some_and(|l| p + 11 + u16::from_be_bytes([l[0], l[1]]) as usize == m.len())
         }
@@ -421,6 +427,41 @@ mod tests {
         trailing.push(0);
         assert_eq!(udp(&trailing, (40000, 5300)), Guess::Unknown);
         assert_eq!(udp(&[0u8; 40], (40000, 5300)), Guess::Unknown);
+        // A DNSCrypt v1 certificate query: TXT, padded by a root-named type-0 record to 512
+        // bytes (shape of dnscrypt-v1-and-resolver-pings.pcap in the corpus).
+        let mut cert = vec![0x7f, 0x47, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        cert.extend_from_slice(b"\x012\x0ddnscrypt-cert\x08dnscrypt\x04ca-2\x00\x00\x10\x00\x01");
+        let pad = 512 - cert.len() - 11;
+        cert.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        cert.extend_from_slice(&u16::try_from(pad).expect("pad fits u16").to_be_bytes());
+        cert.resize(512, 0);
+        assert_eq!(udp(&cert, (38388, 443)), Guess::Dns);
+        let mut long = cert.clone();
+        let n = long.len();
+        long[n - pad - 2..n - pad].copy_from_slice(
+            &u16::try_from(pad + 1000)
+                .expect("pad fits u16")
+                .to_be_bytes(),
+        );
+        long.resize(1512, 0);
+        assert_eq!(udp(&long, (38388, 443)), Guess::Dns);
+        // The same with a padding length one short of the datagram, or another record type.
+        let mut short = cert.clone();
+        short.push(0);
+        assert_eq!(udp(&short, (38388, 443)), Guess::Unknown);
+        let mut other = cert.clone();
+        other[cert.len() - pad - 9] = 16;
+        assert_eq!(udp(&other, (38388, 443)), Guess::Unknown);
+        // A name longer than 255 octets.
+        let mut big = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for _ in 0..8 {
+            big.extend_from_slice(
+                b"\x3faaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            );
+        }
+        big.extend_from_slice(b"\x00\x00\x01\x00\x01");
+        assert!(big.len() > 512);
+        assert_eq!(udp(&big, (40000, 5300)), Guess::Unknown);
         assert_eq!(udp(&[0u8; 12], (40000, 53)), Guess::Dns);
         assert_eq!(udp(&[0u8; 11], (40000, 53)), Guess::Unknown);
         let mut dhcp = vec![0u8; 300];

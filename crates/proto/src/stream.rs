@@ -27,6 +27,12 @@
 //! ([`Budget`], 64 MiB). When a cap is hit, the hole before the first buffered segment is
 //! declared a gap so the buffer drains; nothing waits forever.
 //!
+//! Keep-alive probes. A connection picked up mid-stream (no SYN seen) whose first data segment
+//! is a single zero byte starts after that byte: it is a keep-alive probe, one byte below the
+//! sender's next sequence number, already acknowledged. (Real one-byte data of 0x00 as the very
+//! first segment seen of a picked-up connection loses that byte.) On a started stream a probe
+//! is old data, like any retransmission.
+//!
 //! Not handled: urgent data, SACK-based gap inference, and segments that arrive before the
 //! stream start when the handshake was not seen (they are old data to us).
 
@@ -241,16 +247,35 @@ impl HalfStream {
             if data.is_empty() {
                 return;
             }
+            if data == [0] && !fin {
+                // A connection picked up mid-stream whose first data is a keep-alive probe:
+                // one zero byte at the sender's next sequence number - 1, which the peer has
+                // already acknowledged (RFC 9293 §3.8.4; Windows and BSD stacks send the byte).
+                // The stream starts after it, or the probe's byte would replace the first byte
+                // of the next message.
+                self.next_seq = seq.wrapping_add(1);
+                self.state = State::Active;
+                self.stats.retransmitted_bytes += 1;
+                return;
+            }
             self.next_seq = seq;
             self.state = State::Active;
         }
-        let start = self.rel(seq);
-        if fin {
-            let f = start + data.len() as u64;
-            if self.fin_off.is_none() {
-                self.fin_off = Some(f.max(self.off));
-            }
+        // Signed offset: data from before the stream start (a keep-alive probe or a
+        // retransmission of bytes sent before a picked-up stream began) is old data, and
+        // only what lies beyond the start is kept, at its own offset.
+        let at = self.off as i64 + i64::from(seq.wrapping_sub(self.next_seq) as i32);
+        let end = at + data.len() as i64;
+        if fin && self.fin_off.is_none() {
+            self.fin_off = Some((end.max(0) as u64).max(self.off));
         }
+        let mut data = data;
+        if at < 0 {
+            let before = ((-at) as usize).min(data.len());
+            self.stats.retransmitted_bytes += before as u64;
+            data = &data[before..];
+        }
+        let start = at.max(0) as u64;
         if data.is_empty() {
             return;
         }
@@ -303,12 +328,6 @@ impl HalfStream {
             }
         }
         self.release_all(budget);
-    }
-
-    /// Offset of `seq` relative to the stream start, clamped at 0.
-    fn rel(&self, seq: u32) -> u64 {
-        let d = i64::from(seq.wrapping_sub(self.next_seq) as i32);
-        (self.off as i64 + d).max(0) as u64
     }
 
     fn accept(

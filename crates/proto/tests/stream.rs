@@ -207,6 +207,44 @@ fn data_after_fin_is_ignored() {
     assert_eq!(r.s.stats().ignored_segments, 1);
 }
 
+#[test]
+fn keep_alive_first_on_a_picked_up_connection_is_skipped() {
+    // http_chunk.pcap.gz (scapy test captures): the capture starts with the client's probe,
+    // one zero byte at seq 4110649980, then the request at 4110649981.
+    let mut r = Rig::new(StreamConfig::default());
+    r.seg(4_110_649_980, &[0]);
+    r.seg(4_110_649_981, b"GET / HTTP/1.1\r\n");
+    assert_eq!(r.out.data, b"GET / HTTP/1.1\r\n");
+    assert_eq!(r.s.stats().retransmitted_bytes, 1);
+    // A later probe on the started stream is old data.
+    r.seg(4_110_649_996, &[0]);
+    r.seg(4_110_649_997, b"x");
+    assert_eq!(r.out.data, b"GET / HTTP/1.1\r\nx");
+    // example2.pcap (PcapPlusPlus): the probe is repeated before the first request. Data
+    // from before the stream start is old, and a segment straddling the start keeps its tail.
+    let mut r = Rig::new(StreamConfig::default());
+    r.seg(100, &[0]);
+    r.seg(100, &[0]);
+    r.seg(99, b"zz");
+    r.seg(101, b"GET");
+    r.seg(98, b"zzzGET /");
+    assert_eq!(r.out.data, b"GET /");
+    assert_eq!(r.s.stats().retransmitted_bytes, 1 + 1 + 2 + 3 + 3);
+    assert_eq!(r.s.stats().overlap_mismatch_bytes, 0);
+    // Not a probe: a first segment of one other byte, or of a zero byte with FIN, or after a SYN.
+    let mut r = Rig::new(StreamConfig::default());
+    r.seg(7, b"G");
+    r.seg(8, b"ET");
+    assert_eq!(r.out.data, b"GET");
+    let mut r = Rig::new(StreamConfig::default());
+    r.seg_flags(7, true, &[0]);
+    assert_eq!(r.out.data, [0]);
+    let mut r = Rig::new(StreamConfig::default());
+    r.syn(6);
+    r.seg(7, &[0]);
+    assert_eq!(r.out.data, [0]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
 
