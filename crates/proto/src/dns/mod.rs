@@ -65,7 +65,7 @@ pub use name::{
     MAX_POINTER_HOPS, NAME_BUF_CAP,
 };
 pub use tcp::{TcpFramer, TCP_MAX_BUFFER};
-pub use tracker::{PendingQuery, Tracker, DEFAULT_TRACKER_CAPACITY};
+pub use tracker::{PendingName, PendingQuery, Tracker, DEFAULT_TRACKER_CAPACITY, PENDING_NAME_CAP};
 
 use name::skip_name;
 

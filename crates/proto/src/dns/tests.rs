@@ -974,6 +974,49 @@ fn tracker_capacity_retransmissions_and_drain() {
     assert_eq!(Tracker::default().pending(), 0);
 }
 
+#[test]
+fn tracker_keeps_long_names_cut_and_still_pairs_them() {
+    let ts = |s: i64| Timestamp::from_secs_nanos(s, 0);
+    // Four labels of 60 binary octets: 244 octets on the wire, about 960 characters escaped.
+    let label = "\\255".repeat(60);
+    let long = [label.as_str(); 4].join(".");
+    let mut wire = Vec::new();
+    for _ in 0..4 {
+        wire.push(60u8);
+        wire.extend_from_slice(&[0xFF; 60]);
+    }
+    wire.push(0);
+    let mut t = Tracker::with_capacity(2, NameStyle::Escaped);
+    let mut q = header(7, 0x0100, [1, 0, 0, 0]);
+    question(&mut q, &wire, 1, 1);
+    t.on_query(&parse(&q).expect("q"), ts(1));
+    let mut r = header(7, 0x8180, [1, 0, 0, 0]);
+    question(&mut r, &wire, 1, 1);
+    let p = t
+        .on_response(&parse(&r).expect("r"), ts(2))
+        .expect("paired");
+    assert!(p.qname.is_truncated());
+    assert_eq!(p.qname.as_str().len(), PENDING_NAME_CAP);
+    assert!(long.starts_with(p.qname.as_str()), "{:?}", p.qname);
+    // A response whose name differs after the kept prefix still pairs (id and type match);
+    // one that differs inside it does not.
+    t.on_query(&parse(&q).expect("q"), ts(3));
+    let mut other = wire.clone();
+    other[1] = 0xFE;
+    let mut r2 = header(7, 0x8180, [1, 0, 0, 0]);
+    question(&mut r2, &other, 1, 1);
+    assert!(t.on_response(&parse(&r2).expect("r2"), ts(4)).is_none());
+    // Cutting keeps whole characters.
+    let mut n = PendingName::EMPTY;
+    n.set(&"é".repeat(200));
+    assert!(n.is_truncated());
+    assert_eq!(n.as_str(), "é".repeat(128));
+    n.set("www.example");
+    assert!(!n.is_truncated());
+    assert!(n.matches(b"WWW.Example"));
+    assert!(!n.matches(b"www.example.com"));
+}
+
 mod prop {
     use super::*;
     use proptest::prelude::*;

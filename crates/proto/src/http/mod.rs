@@ -424,6 +424,16 @@ const MIN_LINE_CAP: usize = 64;
 /// (`request-body-minimal-inspect-size`), with larger windows.
 pub const REQUEST_BODY_PREFIX: usize = 2048;
 
+/// Pushes onto a vector of transactions, reserving room for exactly one the first time: most
+/// connections hold one transaction at a time, and a `Vec`'s first growth reserves four
+/// (about 2 KB for transactions; 15 MB over the live HTTP parsers on the benchmark mix).
+fn push_one(v: &mut Vec<Transaction>, tx: Transaction) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(tx);
+}
+
 impl HttpParser {
     /// A parser for a fresh connection. Allocates nothing until data arrives.
     pub fn new(cfg: HttpConfig) -> Self {
@@ -447,7 +457,7 @@ impl HttpParser {
         let spare = self.spare_cap();
         for tx in self.queue.drain(..).chain(self.ready.drain(..)) {
             if self.pool.len() < spare {
-                self.pool.push(tx);
+                push_one(&mut self.pool, tx);
             }
         }
         for s in &mut self.sides {
@@ -593,14 +603,14 @@ impl HttpParser {
                 | Phase::Trailer { .. } => {
                     let depth = std::mem::replace(&mut self.sides[1].depth, 0);
                     if let Some(tx) = self.take_tx(depth) {
-                        self.ready.push(tx);
+                        push_one(&mut self.ready, tx);
                     }
                 }
                 Phase::Lost { .. } | Phase::Tunnel | Phase::Done => {}
             }
         }
         while let Some(tx) = self.queue.pop_front() {
-            self.ready.push(tx);
+            push_one(&mut self.ready, tx);
         }
         self.flush(out);
         self.finished = true;
@@ -635,7 +645,7 @@ impl HttpParser {
             out(&tx);
             if pool.len() < spare {
                 tx.clear();
-                pool.push(tx);
+                push_one(pool, tx);
             }
         }
     }
@@ -942,7 +952,7 @@ impl HttpParser {
         }
         if dir == Dir::ToClient {
             if let Some(tx) = self.take_tx(depth) {
-                self.ready.push(tx);
+                push_one(&mut self.ready, tx);
             }
         }
     }
@@ -962,7 +972,7 @@ impl HttpParser {
             Dir::ToClient => {
                 if let Some(mut tx) = self.take_tx(depth) {
                     tx.response_complete = true;
-                    self.ready.push(tx);
+                    push_one(&mut self.ready, tx);
                 }
             }
         }
@@ -1047,7 +1057,7 @@ impl HttpParser {
                 break;
             };
             self.anomalies.pending_overflow += 1;
-            self.ready.push(old);
+            push_one(&mut self.ready, old);
         }
         let mut tx = self.new_tx();
         tx.request_ts = Some(ts);
@@ -1115,7 +1125,12 @@ impl HttpParser {
         tx.request_content_length = cl.value();
         let depth = tx.trans_depth;
         if !complete {
-            self.queue.push_back(tx);
+            {
+                if self.queue.capacity() == 0 {
+                    self.queue.reserve_exact(1);
+                }
+                self.queue.push_back(tx);
+            }
             return;
         }
         let framing = if te.seen {
@@ -1139,7 +1154,12 @@ impl HttpParser {
                 }
             }
         };
-        self.queue.push_back(tx);
+        {
+            if self.queue.capacity() == 0 {
+                self.queue.reserve_exact(1);
+            }
+            self.queue.push_back(tx);
+        }
         self.sides[Dir::ToServer.index()].depth = depth;
         self.start_body(Dir::ToServer, framing);
     }
@@ -1155,7 +1175,12 @@ impl HttpParser {
         if self.queue.is_empty() {
             self.anomalies.response_without_request += 1;
             let tx = self.new_tx();
-            self.queue.push_back(tx);
+            {
+                if self.queue.capacity() == 0 {
+                    self.queue.reserve_exact(1);
+                }
+                self.queue.push_back(tx);
+            }
         }
         let HttpConfig {
             max_head_bytes,
