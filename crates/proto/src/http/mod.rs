@@ -434,6 +434,14 @@ fn push_one(v: &mut Vec<Transaction>, tx: Transaction) {
     v.push(tx);
 }
 
+/// [`push_one`] for the queue of transactions not emitted yet.
+fn queue_one(q: &mut VecDeque<Transaction>, tx: Transaction) {
+    if q.capacity() == 0 {
+        q.reserve_exact(1);
+    }
+    q.push_back(tx);
+}
+
 impl HttpParser {
     /// A parser for a fresh connection. Allocates nothing until data arrives.
     pub fn new(cfg: HttpConfig) -> Self {
@@ -1125,12 +1133,7 @@ impl HttpParser {
         tx.request_content_length = cl.value();
         let depth = tx.trans_depth;
         if !complete {
-            {
-                if self.queue.capacity() == 0 {
-                    self.queue.reserve_exact(1);
-                }
-                self.queue.push_back(tx);
-            }
+            queue_one(&mut self.queue, tx);
             return;
         }
         let framing = if te.seen {
@@ -1154,12 +1157,7 @@ impl HttpParser {
                 }
             }
         };
-        {
-            if self.queue.capacity() == 0 {
-                self.queue.reserve_exact(1);
-            }
-            self.queue.push_back(tx);
-        }
+        queue_one(&mut self.queue, tx);
         self.sides[Dir::ToServer.index()].depth = depth;
         self.start_body(Dir::ToServer, framing);
     }
@@ -1175,12 +1173,7 @@ impl HttpParser {
         if self.queue.is_empty() {
             self.anomalies.response_without_request += 1;
             let tx = self.new_tx();
-            {
-                if self.queue.capacity() == 0 {
-                    self.queue.reserve_exact(1);
-                }
-                self.queue.push_back(tx);
-            }
+            queue_one(&mut self.queue, tx);
         }
         let HttpConfig {
             max_head_bytes,
