@@ -47,6 +47,9 @@ pub struct AlertsConfig {
     pub max_open: usize,
     /// Most alerts kept for the summary.
     pub max_alerts: usize,
+    /// A `beacon` alert about a pair that already has a `brute_force` alert is not raised:
+    /// login attempts at a steady pace are the brute force, not a C2 channel.
+    pub beacon_defers_to_brute_force: bool,
     pub allow: Vec<CidrRule>,
     pub suppress: Vec<CidrRule>,
     pub threshold: Vec<ThresholdRule>,
@@ -59,6 +62,7 @@ impl Default for AlertsConfig {
             suppress_s: 3600,
             max_open: 10_000,
             max_alerts: 100_000,
+            beacon_defers_to_brute_force: true,
             allow: Vec::new(),
             suppress: Vec::new(),
             threshold: Vec::new(),

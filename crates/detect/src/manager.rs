@@ -15,6 +15,10 @@
 //! - **Thresholds**: `[[alerts.threshold]]` rules with Suricata's `limit` / `threshold` /
 //!   `both` semantics, tracked by source, destination or pair, applied to alert openings.
 //!
+//! - **Explained alerts**: with `beacon_defers_to_brute_force` (default on), a `beacon`
+//!   alert about a (source, destination) pair that already has a `brute_force` alert is not
+//!   raised (`explained_total`): hydra's steady login attempts score as a beacon.
+//!
 //! Bounds: `max_open` open alerts (the least recently updated is closed early when full),
 //! `max_alerts` alerts kept for the summary (later ones are emitted but not kept; counted in
 //! `dropped_total`), 65 536 suppression and threshold entries (oldest evicted).
@@ -40,6 +44,8 @@ pub struct ManagerStats {
     pub thresholded_total: u64,
     pub closed_early_total: u64,
     pub dropped_total: u64,
+    /// Alerts not raised because another detector's alert explains them.
+    pub explained_total: u64,
 }
 
 struct ThresholdState {
@@ -61,6 +67,8 @@ pub struct AlertManager {
     closed: Map<Key, (Timestamp, usize)>,
     closed_order: VecDeque<(Key, Timestamp)>,
     thresholds: Map<(usize, Option<IpAddr>, Option<IpAddr>), ThresholdState>,
+    /// (source, destination) pairs with a `brute_force` alert (at most `MAX_TRACKED`).
+    brute_pairs: Map<(IpAddr, IpAddr), ()>,
     /// Alerts that changed state since the last drain: (index or overflow copy, status).
     pending: Vec<Alert>,
     next_id: u64,
@@ -112,6 +120,7 @@ impl AlertManager {
             closed: Map::default(),
             closed_order: VecDeque::new(),
             thresholds: Map::default(),
+            brute_pairs: Map::default(),
             pending: Vec::new(),
             next_id: 1,
             stats: ManagerStats::default(),
@@ -184,6 +193,22 @@ impl AlertManager {
             };
             update(a, d);
             return;
+        }
+        if let (Some(s), Some(t)) = (d.src, d.dst) {
+            let pair = (s.ip, t.ip);
+            match d.detector {
+                DetectorId::BruteForce if self.brute_pairs.len() < MAX_TRACKED => {
+                    self.brute_pairs.insert(pair, ());
+                }
+                DetectorId::Beacon
+                    if self.cfg.beacon_defers_to_brute_force
+                        && self.brute_pairs.contains_key(&pair) =>
+                {
+                    self.stats.explained_total += 1;
+                    return;
+                }
+                _ => {}
+            }
         }
         if Self::listed(&self.allow, &d) {
             self.stats.allowed_total += 1;

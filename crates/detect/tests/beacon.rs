@@ -245,3 +245,26 @@ fn hue_bridge_setup_polling_needs_min_span() {
     assert_eq!(mine[0].src.unwrap().ip.to_string(), "10.10.10.6");
     assert!(mine[0].evidence["median_interval_s"].as_f64().unwrap() < 3.0);
 }
+
+#[test]
+fn a_brute_force_pair_is_not_also_a_beacon() {
+    // One hydra task opens SSH connections at a steady pace with identical sizes: RITA's
+    // score calls that a beacon. The brute_force alert on the same pair explains it, so the
+    // manager does not raise the beacon (`beacon_defers_to_brute_force`, default on).
+    let f = common::corpus_file("attacks/Trace-Share-Dataset/SSH-Hydra/hydra-1_tasks.pcap");
+    let alerts = common::run(&f);
+    assert!(
+        common::of(&alerts, D).is_empty(),
+        "{}",
+        common::describe(&alerts)
+    );
+    let bf = common::of(&alerts, DetectorId::BruteForce);
+    assert_eq!(bf.len(), 1, "{}", common::describe(&alerts));
+    let mut cfg = wirescope_detect::config::DetectConfig::default();
+    cfg.alerts.beacon_defers_to_brute_force = false;
+    let alerts = common::run_with(&[f], &cfg);
+    let mine = common::of(&alerts, D);
+    assert_eq!(mine.len(), 1, "{}", common::describe(&alerts));
+    assert_eq!(mine[0].src.unwrap().ip, bf[0].src.unwrap().ip);
+    assert_eq!(mine[0].dst.unwrap().ip, bf[0].dst.unwrap().ip);
+}

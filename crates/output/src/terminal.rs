@@ -531,11 +531,16 @@ pub fn render_alerts(
         };
         let _ = writeln!(out, "  #{} {}\n      evidence {}", a.id, a.signature, ev);
     }
-    if stats.allowed_total + stats.suppressed_total + stats.thresholded_total > 0 {
+    if stats.allowed_total
+        + stats.suppressed_total
+        + stats.thresholded_total
+        + stats.explained_total
+        > 0
+    {
         let _ = writeln!(
             out,
-            "  not raised: {} allow-listed, {} suppressed, {} over a threshold",
-            stats.allowed_total, stats.suppressed_total, stats.thresholded_total
+            "  not raised: {} allow-listed, {} suppressed, {} over a threshold, {} explained by another alert",
+            stats.allowed_total, stats.suppressed_total, stats.thresholded_total, stats.explained_total
         );
     }
     let evicted: u64 = detectors.iter().map(|(_, s)| s.evicted_total).sum();
