@@ -86,9 +86,14 @@ fn matches(t: &Truth, a: &Seen) -> bool {
         && t.victim.is_none_or(|x| a.dst == Some(x))
 }
 
+/// What a scan probe touches: (protocol, destination, port); ARP requests as protocol 0
+/// with the target address. Multicast destinations (neighbour discovery) are no probes.
+type Probe = (u8, IpAddr, u16);
+
 /// Packet times of the attack's packets: from the attacker (or, for a spoofed or unknown
-/// attacker, to the victim; for neither, every packet), ARP by its protocol addresses.
-fn attack_times(t: &Truth) -> Vec<f64> {
+/// attacker, to the victim; for neither, every packet), ARP by its protocol addresses; each
+/// with the probe it is, if any.
+fn attack_packets(t: &Truth) -> Vec<(f64, Option<Probe>)> {
     let mut r = CaptureReader::open(&t.capture).unwrap();
     let mut out = Vec::new();
     while r.advance().unwrap_or(false) {
@@ -108,7 +113,19 @@ fn attack_times(t: &Truth) -> Vec<f64> {
             (None, None) => true,
         };
         if hit {
-            out.push(f.ts.as_secs_f64());
+            let probe = match (p.ip, p.arp, p.transport) {
+                (Some(ip), _, _) if ip.dst.is_multicast() => None,
+                (Some(ip), _, wirescope_wire::Transport::Tcp(tcp)) => {
+                    Some((6, ip.dst, tcp.dst_port))
+                }
+                (Some(ip), _, wirescope_wire::Transport::Udp(udp)) => {
+                    Some((17, ip.dst, udp.dst_port))
+                }
+                (Some(ip), _, _) => Some((ip.proto.0, ip.dst, 0)),
+                (None, Some(a), _) if a.op == 1 => Some((0, IpAddr::from(a.target_ip), 0)),
+                _ => None,
+            };
+            out.push((f.ts.as_secs_f64(), probe));
         }
     }
     out
@@ -120,6 +137,9 @@ struct Row {
     detected: String,
     ok: bool,
     packets: Option<usize>,
+    /// Scans: distinct probes (protocol, destination, port) from onset to the alert; ARP
+    /// requests count for host sweeps only.
+    probes: Option<usize>,
     seconds: Option<f64>,
     others: String,
     note: String,
@@ -152,21 +172,31 @@ fn evaluate(truths: &[Truth], extra: &[&str]) -> Vec<Row> {
                 .iter()
                 .filter(|a| matches(t, a))
                 .min_by(|a, b| a.raised.total_cmp(&b.raised));
-            let (packets, seconds) = match hit {
+            let (packets, probes, seconds) = match hit {
                 Some(a) => {
-                    let times = attack_times(t);
-                    let onset = times
+                    let pkts = attack_packets(t);
+                    let onset = pkts
                         .iter()
-                        .copied()
+                        .map(|x| x.0)
                         .find(|x| t.start.is_none_or(|s| *x >= s))
                         .unwrap_or(a.raised);
-                    let n = times
-                        .iter()
-                        .filter(|x| **x >= onset && **x <= a.raised)
-                        .count();
-                    (Some(n), Some((a.raised - onset).max(0.0)))
+                    let window = || pkts.iter().filter(|x| x.0 >= onset && x.0 <= a.raised);
+                    let scan = a.detector == "port_scan";
+                    let sweep = a.kind == "host_sweep";
+                    let probes = scan.then(|| {
+                        window()
+                            .filter_map(|x| x.1)
+                            .filter(|p| p.0 != 0 || sweep)
+                            .collect::<BTreeSet<_>>()
+                            .len()
+                    });
+                    (
+                        Some(window().count()),
+                        probes,
+                        Some((a.raised - onset).max(0.0)),
+                    )
                 }
-                None => (None, None),
+                None => (None, None, None),
             };
             rows.push(Row {
                 capture: name.clone(),
@@ -179,6 +209,7 @@ fn evaluate(truths: &[Truth], extra: &[&str]) -> Vec<Row> {
                 detected: hit.map_or("—".into(), |a| format!("{}:{}", a.detector, a.kind)),
                 ok: hit.is_some() == t.must,
                 packets,
+                probes,
                 seconds,
                 others: others.iter().cloned().collect::<Vec<_>>().join(", "),
                 note: t.note.clone(),
@@ -192,16 +223,17 @@ fn report(set: &str, rows: &[Row]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| capture | expected | detected | packets to alert | seconds to alert | other alerts | note |\n|---|---|---|---|---|---|---|"
+        "| capture | expected | detected | packets to alert | probes to alert | seconds to alert | other alerts | note |\n|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             r.capture,
             r.expected,
             r.detected,
             r.packets.map_or("—".into(), |n| n.to_string()),
+            r.probes.map_or("—".into(), |n| n.to_string()),
             r.seconds.map_or("—".into(), |x| format!("{x:.3}")),
             if r.others.is_empty() {
                 "none"
@@ -397,7 +429,7 @@ fn lab_scenarios_raise_the_right_alerts_and_benign_ones_none() {
         let seen = alerts(f, &[]);
         let _ = writeln!(
             table,
-            "| {} | none | {} | — | — | — | benign |",
+            "| {} | none | {} | — | — | — | — | benign |",
             f.file_name().unwrap().to_string_lossy(),
             if seen.is_empty() {
                 "none".to_string()
