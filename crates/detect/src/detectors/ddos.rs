@@ -26,10 +26,11 @@
 //! issue's "many sources"), `min_syn_sources` 5 and `max_source_share` 0.34 for `syn` (below
 //! that share no source dominates; one or two dominant sources are `syn_flood`'s),
 //! `min_syn_pps` 250 (Bro `synflood`: 15 000 in 60 s), `min_pps` 1 000 (UDP/ICMP: well above
-//! benign fan-in; ntopng flags 250 ICMP flows/s per host), `min_reflection_pps` 100 and
-//! `min_reflectors` 5 (reflected answers are large: 100 fragments/s of 1 500 bytes is
-//! 1.2 Mbit/s of unasked traffic; the StopDDoS DNS capture runs at 100–250/s from 10–15
-//! resolvers a second), `max_victims` 4096.
+//! benign fan-in; ntopng flags 250 ICMP flows/s per host), `min_reflection_pps` 50 and
+//! `min_reflectors` 5 (reflected answers are large: 50 fragments/s of 1 500 bytes is
+//! 600 kbit/s of unasked traffic; the StopDDoS DNS capture ramps up, from 10–15 resolvers a
+//! second: a floor of 100/s flagged it 1.26 s after onset, 50/s after 0.83 s; no benign or
+//! nDPI test capture reaches either), `max_victims` 4096.
 //!
 //! # Known false positives
 //! A popular server behind a one-way tap (answers unseen) looks like `syn` under load; a busy
@@ -95,7 +96,7 @@ impl Default for Config {
             max_source_share: 0.34,
             min_syn_pps: 250,
             min_pps: 1000,
-            min_reflection_pps: 100,
+            min_reflection_pps: 50,
             min_reflectors: 5,
             max_victims: 4096,
         }
