@@ -336,6 +336,7 @@ impl Engine {
 
     /// Decodes a frame and runs IP fragment tracking: the packet as it is accounted, and the
     /// datagram the frame completed, if any.
+    #[inline(always)]
     fn decode<'a>(
         &mut self,
         frame: &Frame<'a>,
@@ -388,6 +389,7 @@ impl Engine {
     }
 
     /// Per-packet accounting: totals, link types, layers, anomalies, time series.
+    #[inline(always)]
     fn count(&mut self, frame: &Frame<'_>, pkt: &wirescope_wire::Packet<'_>) {
         if self.role == Role::Track {
             return;
@@ -436,6 +438,7 @@ impl Engine {
 
     /// Packet time: when `ts` is in another second than the last packet's, the sink's tick and
     /// the application layer's run.
+    #[inline(always)]
     fn clock(&mut self, ts: Timestamp, sink: &mut dyn Sink) {
         if ts.secs() != self.last_tick {
             self.last_tick = ts.secs();
@@ -447,6 +450,7 @@ impl Engine {
     }
 
     /// Flow tracking and the application layer for one decoded packet.
+    #[inline(always)]
     fn track(
         &mut self,
         ts: Timestamp,
