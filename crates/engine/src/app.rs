@@ -98,35 +98,53 @@ pub struct ArpEntry {
     pub requests: u64,
 }
 
-/// Payload bytes of fragmented UDP datagrams, kept until the fragment tracker says a datagram is
-/// complete, so that DNS and DHCP carried in fragments (large EDNS0 answers, DNSSEC, the
-/// amplification attacks built on them) are parsed like tshark's reassembly parses them.
+/// Transport bytes of fragmented UDP and TCP datagrams, kept until the fragment tracker says a
+/// datagram is complete, so that DNS and DHCP carried in fragments (large EDNS0 answers,
+/// DNSSEC, the amplification attacks built on them) and TCP segments sent in fragments (an
+/// HTTP request over a path with a small MTU) are parsed like tshark's reassembly parses them.
+///
+/// A buffer holds the datagram's IP payload from offset 0: the transport header's place is
+/// left as zeros (the decoder already read the header from the first fragment), the
+/// transport payload follows it.
 ///
 /// Bounds: 1 024 datagrams and 16 MiB at once; an entry expires after 30 s of packet time (as
-/// the tracker's do). First copy of a byte wins. Buffers are pooled.
-struct UdpFragments {
-    map: hashbrown::HashMap<
-        (std::net::IpAddr, std::net::IpAddr, u32),
-        FragBuf,
-        foldhash::fast::RandomState,
-    >,
-    pool: Vec<Vec<u8>>,
+/// the tracker's do). The first copy of a byte wins, as in stream reassembly: a later
+/// fragment that overlaps only fills what is still missing. Buffers are pooled.
+struct Fragments {
+    map: hashbrown::HashMap<FragKey, FragBuf, foldhash::fast::RandomState>,
+    pool: Vec<FragBuf>,
     bytes: usize,
     dropped: u64,
 }
 
+/// (source, destination, IP protocol, identification), as the fragment tracker keys them.
+type FragKey = (std::net::IpAddr, std::net::IpAddr, u8, u32);
+
+#[derive(Default)]
 struct FragBuf {
     first_ts: Timestamp,
     data: Vec<u8>,
+    /// Byte ranges already filled, `[start, end)`, in arrival order.
+    have: Vec<(usize, usize)>,
+    /// A fragment could not be stored (a bound was reached): the datagram is not parsed.
+    broken: bool,
 }
 
 const FRAG_DATAGRAMS: usize = 1024;
 const FRAG_BYTES: usize = 16 << 20;
 const FRAG_TIMEOUT_NS: u64 = 30_000_000_000;
+/// Fragments stored per datagram (45 carry a 64 KiB datagram at a 1 500-byte MTU). Storing
+/// one costs a pass over the ranges stored before it, so this also bounds the work an
+/// attacker gets from many tiny overlapping fragments.
+const FRAG_RANGES: usize = 128;
 
-impl UdpFragments {
-    fn new() -> UdpFragments {
-        UdpFragments {
+fn frag_key(ip: &wirescope_wire::IpInfo) -> FragKey {
+    (ip.src, ip.dst, ip.proto.0, ip.ident)
+}
+
+impl Fragments {
+    fn new() -> Fragments {
+        Fragments {
             map: hashbrown::HashMap::with_capacity_and_hasher(FRAG_DATAGRAMS, Default::default()),
             pool: Vec::with_capacity(FRAG_DATAGRAMS),
             bytes: 0,
@@ -134,57 +152,79 @@ impl UdpFragments {
         }
     }
 
-    /// Stores one fragment's bytes at their place in the datagram (the first fragment's data
-    /// begins after the 8-byte UDP header the decoder already read).
-    fn add(&mut self, ts: Timestamp, ip: &wirescope_wire::IpInfo, data: &[u8]) {
-        let at = usize::from(ip.frag_offset) + if ip.frag_offset == 0 { 8 } else { 0 };
+    /// Stores one fragment's transport payload at its place in the datagram: `header` is the
+    /// length of the transport header the decoder read from the first fragment (8 for UDP,
+    /// the data offset for TCP), which the first fragment's `data` starts after.
+    fn add(&mut self, ts: Timestamp, ip: &wirescope_wire::IpInfo, header: usize, data: &[u8]) {
+        let at = usize::from(ip.frag_offset) + if ip.frag_offset == 0 { header } else { 0 };
         let end = at + data.len();
-        if end > 65_535 {
-            self.dropped += 1;
-            return;
-        }
-        let key = (ip.src, ip.dst, ip.ident);
+        let key = frag_key(ip);
         if !self.map.contains_key(&key) {
             if self.map.len() >= FRAG_DATAGRAMS {
                 self.dropped += 1;
                 return;
             }
-            let mut v = self.pool.pop().unwrap_or_default();
-            v.clear();
-            self.map.insert(
-                key,
-                FragBuf {
-                    first_ts: ts,
-                    data: v,
-                },
-            );
+            let mut b = self.pool.pop().unwrap_or_default();
+            b.data.clear();
+            b.have.clear();
+            b.broken = false;
+            b.first_ts = ts;
+            self.map.insert(key, b);
         }
         let Some(b) = self.map.get_mut(&key) else {
             return;
         };
-        if end > b.data.len() {
-            let grow = end - b.data.len();
-            if self.bytes + grow > FRAG_BYTES {
-                self.dropped += 1;
-                return;
-            }
+        if b.broken {
+            return;
+        }
+        let grow = end.saturating_sub(b.data.len());
+        if end > 65_535 || b.have.len() >= FRAG_RANGES || self.bytes + grow > FRAG_BYTES {
+            self.dropped += 1;
+            b.broken = true;
+            return;
+        }
+        if grow > 0 {
             self.bytes += grow;
             b.data.resize(end, 0);
         }
-        b.data[at..end].copy_from_slice(data);
+        // Copy the parts of [at, end) no earlier fragment filled.
+        let mut pos = at;
+        while pos < end {
+            // The earliest-starting filled range that covers `pos` or begins after it.
+            let covering = b.have.iter().find(|&&(s, e)| s <= pos && pos < e);
+            if let Some(&(_, e)) = covering {
+                pos = e.min(end);
+                continue;
+            }
+            let next = b
+                .have
+                .iter()
+                .filter(|&&(s, _)| s > pos)
+                .map(|&(s, _)| s)
+                .min()
+                .unwrap_or(end)
+                .min(end);
+            b.data[pos..next].copy_from_slice(&data[pos - at..next - at]);
+            pos = next;
+        }
+        b.have.push((at, end));
     }
 
-    /// The datagram's UDP payload bytes, `len` long, once complete; give the buffer back with
-    /// `put`.
-    fn take(&mut self, ip: &wirescope_wire::IpInfo) -> Option<Vec<u8>> {
-        let b = self.map.remove(&(ip.src, ip.dst, ip.ident))?;
+    /// The datagram's bytes (IP payload, transport header zeroed) once complete; give the
+    /// buffer back with `put`.
+    fn take(&mut self, ip: &wirescope_wire::IpInfo) -> Option<FragBuf> {
+        let b = self.map.remove(&frag_key(ip))?;
         self.bytes = self.bytes.saturating_sub(b.data.len());
-        Some(b.data)
+        if b.broken {
+            self.put(b);
+            return None;
+        }
+        Some(b)
     }
 
-    fn put(&mut self, v: Vec<u8>) {
+    fn put(&mut self, b: FragBuf) {
         if self.pool.len() < FRAG_DATAGRAMS {
-            self.pool.push(v);
+            self.pool.push(b);
         }
     }
 
@@ -196,7 +236,7 @@ impl UdpFragments {
             if !keep {
                 *bytes = bytes.saturating_sub(b.data.len());
                 if pool.len() < FRAG_DATAGRAMS {
-                    pool.push(std::mem::take(&mut b.data));
+                    pool.push(std::mem::take(b));
                 }
             }
             keep
@@ -450,7 +490,7 @@ pub(crate) struct AppLayer {
     /// as `icmp_other`.
     icmp: hashbrown::HashMap<(bool, u8, u8), u64, foldhash::fast::FixedState>,
     icmp_other: u64,
-    frags: UdpFragments,
+    frags: Fragments,
 }
 
 /// Distinct ICMP (type, code) pairs counted individually.
@@ -497,18 +537,26 @@ impl AppLayer {
                 foldhash::fast::FixedState::with_seed(1),
             ),
             icmp_other: 0,
-            frags: UdpFragments::new(),
+            frags: Fragments::new(),
             cfg,
         }
     }
 
-    /// A UDP fragment captured whole (the engine calls this for every such fragment).
-    pub fn udp_fragment(&mut self, ts: Timestamp, ip: &wirescope_wire::IpInfo, data: &[u8]) {
-        self.frags.add(ts, ip, data);
+    /// A UDP or TCP fragment captured whole (the engine calls this for every such fragment);
+    /// `header` is the transport header length the decoder read from a first fragment.
+    pub fn fragment(
+        &mut self,
+        ts: Timestamp,
+        ip: &wirescope_wire::IpInfo,
+        header: usize,
+        data: &[u8],
+    ) {
+        self.frags.add(ts, ip, header, data);
     }
 
-    /// The fragment tracker completed a UDP datagram: parse its payload like a datagram's.
-    pub fn udp_reassembled(
+    /// The fragment tracker completed a UDP or TCP datagram: its payload is parsed like an
+    /// unfragmented datagram's or segment's.
+    pub fn reassembled(
         &mut self,
         ts: Timestamp,
         table: &mut FlowTable,
@@ -519,19 +567,25 @@ impl AppLayer {
         let Some(buf) = self.frags.take(&r.ip) else {
             return;
         };
-        let len = match r.transport {
-            Transport::Udp(u) => usize::from(u.length.saturating_sub(8)),
-            _ => 0,
+        let (header, len) = match r.transport {
+            Transport::Udp(u) => (8, usize::from(u.length.saturating_sub(8))),
+            Transport::Tcp(t) => (usize::from(t.header_len), r.payload_len as usize),
+            _ => (0, 0),
         };
-        if let Some(payload) = buf.get(8..8 + len).filter(|_| len > 0 && out.tracked) {
-            if let Some(fl) = table.flow_in_slot(out.slot) {
-                let before = fl.app_proto;
-                if before != AppProto::Failed {
-                    let after = self.udp_packet(ts, fl, out, payload, Some(r.ip), sink);
-                    if after != before {
-                        self.stats.flows[proto_index(after)] += 1;
-                        table.set_app_proto(out.slot, after);
-                    }
+        let payload = buf
+            .data
+            .get(header..header + len)
+            .filter(|_| out.tracked && header > 0);
+        if let (Some(payload), Some(fl)) = (payload, table.flow_in_slot(out.slot)) {
+            let before = fl.app_proto;
+            if before != AppProto::Failed {
+                let after = match r.transport {
+                    Transport::Tcp(t) => self.tcp_packet(ts, fl, out, &t, payload, sink),
+                    _ => self.udp_packet(ts, fl, out, payload, Some(r.ip), sink),
+                };
+                if after != before {
+                    self.stats.flows[proto_index(after)] += 1;
+                    table.set_app_proto(out.slot, after);
                 }
             }
         }
@@ -1417,4 +1471,67 @@ pub fn mac_string(m: &[u8; 6]) -> String {
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
         m[0], m[1], m[2], m[3], m[4], m[5]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frag(offset: u16) -> wirescope_wire::IpInfo {
+        wirescope_wire::IpInfo {
+            src: "198.18.0.1".parse().expect("literal"),
+            dst: "198.18.0.2".parse().expect("literal"),
+            proto: wirescope_core::IpProto::TCP,
+            ttl: 64,
+            total_len: 1500,
+            header_len: 20,
+            frag_offset: offset,
+            more_fragments: true,
+            ident: 7,
+            dscp: 0,
+            flow_label: 0,
+        }
+    }
+
+    #[test]
+    fn overlapping_fragments_keep_the_first_copy() {
+        let mut f = Fragments::new();
+        let ts = Timestamp(0);
+        // First fragment: a 20-byte TCP header (zeroed in the buffer), then 4 bytes.
+        f.add(ts, &frag(0), 20, b"ABCD");
+        // Bytes 16..32 of the datagram: 16..24 overlap what is there (different data),
+        // 24..32 are new.
+        f.add(ts, &frag(16), 0, b"xxxxxxxxEFGHIJKL");
+        // A later copy entirely inside filled bytes changes nothing.
+        f.add(ts, &frag(24), 0, b"zzzz");
+        let b = f.take(&frag(0)).expect("buffer");
+        assert_eq!(&b.data[..16], &[0u8; 16]);
+        assert_eq!(
+            &b.data[16..20],
+            b"xxxx",
+            "header bytes only the second fragment held"
+        );
+        assert_eq!(&b.data[20..32], b"ABCDEFGHIJKL");
+        assert!(f.take(&frag(0)).is_none(), "taken once");
+    }
+
+    #[test]
+    fn a_datagram_past_a_bound_is_not_parsed() {
+        let mut f = Fragments::new();
+        let ts = Timestamp(0);
+        for i in 0..=FRAG_RANGES as u16 {
+            f.add(ts, &frag(i * 8), 0, b"12345678");
+        }
+        assert!(
+            f.take(&frag(0)).is_none(),
+            "more fragments than FRAG_RANGES"
+        );
+        assert_eq!(f.dropped, 1);
+        // The next datagram with the same key starts clean.
+        f.add(ts, &frag(0), 8, b"ok");
+        assert_eq!(
+            f.take(&frag(0)).map(|b| b.data),
+            Some(b"\0\0\0\0\0\0\0\0ok".to_vec())
+        );
+    }
 }

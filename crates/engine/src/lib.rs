@@ -358,8 +358,21 @@ impl Engine {
             .filter(|ip| ip.is_fragment() && whole && pkt.tunnel_depth == 0)
         {
             let payload = u32::from(ip.total_len.saturating_sub(ip.header_len));
-            if self.app_on() && ip.proto == wirescope_core::IpProto::UDP {
-                self.app.udp_fragment(frame.ts, &ip, pkt.payload);
+            if self.app_on() {
+                let header = match pkt.transport {
+                    wirescope_wire::Transport::Udp(_) => Some(8),
+                    wirescope_wire::Transport::Tcp(t) => Some(usize::from(t.header_len)),
+                    _ if ip.frag_offset > 0 => Some(0),
+                    _ => None,
+                };
+                if let Some(h) = header.filter(|_| {
+                    matches!(
+                        ip.proto,
+                        wirescope_core::IpProto::UDP | wirescope_core::IpProto::TCP
+                    )
+                }) {
+                    self.app.fragment(frame.ts, &ip, h, pkt.payload);
+                }
             }
             reassembled = self
                 .frags
@@ -474,9 +487,7 @@ impl Engine {
                 self.app.packet(ts, &mut self.table, out, pkt, sink);
             }
             if let (Some(r), Some(o)) = (reassembled, r_out) {
-                if r.ip.proto == wirescope_core::IpProto::UDP {
-                    self.app.udp_reassembled(ts, &mut self.table, o, r, sink);
-                }
+                self.app.reassembled(ts, &mut self.table, o, r, sink);
             }
             if let Some(a) = &pkt.arp {
                 self.app.arp(ts, a, sink);

@@ -978,6 +978,17 @@ fn app_fields_agree_with_tshark() {
         if ratio >= TARGET { " met" } else { " NOT met" },
         FLOOR * 100.0
     );
+    // The same agreement seen from each side: of the values tshark shows, and of ours. A value
+    // one side shows and the other does not (an incomplete message, see FIDELITY.md) lowers
+    // one of these and the union figure above, never both one-sided figures.
+    let theirs: u64 = per_kind.iter().map(|p| p.1).sum();
+    let ours: u64 = per_kind.iter().map(|p| p.0).sum();
+    let _ = writeln!(
+        summary,
+        "  of tshark's {theirs} values {agree} are ours too ({:.3} %); of our {ours}, {agree} are tshark's ({:.3} %)",
+        pct(agree, theirs),
+        pct(agree, ours),
+    );
     let _ = writeln!(
         summary,
         "  {:<12} {:>8} {:>8} {:>8} {:>8} {:>9}",
