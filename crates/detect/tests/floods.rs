@@ -102,6 +102,78 @@ fn fragmented_dns_amplification_is_reflection() {
     assert_eq!(m.len(), 1, "{}", describe(&m));
 }
 
+/// StopDDoS `amp.TCP.syn…`: two reflectors keep retransmitting one SYN-ACK each toward
+/// 10.10.10.10:21 (396 and 136 copies, every 2 and 6 s) for 818 s. No rate floor is ever
+/// crossed; the copy count is what a TCP stack never does.
+#[test]
+fn synack_retransmitted_hundreds_of_times_is_tcp_amplification() {
+    let alerts = stopddos("amp.TCP.syn.optionallyACK.optionallysamePort.pcapng");
+    let m = mine(&alerts);
+    assert_eq!(m.len(), 1, "{}", describe(&m));
+    let a = of(&alerts, DetectorId::Ddos)[0];
+    assert_eq!(a.kind, "tcp_amplification");
+    assert_eq!(a.src, None);
+    assert_eq!(a.dst.map(|e| e.ip), Some(ip("10.10.10.10")));
+    // Raised at the 12th copy of 75.136.225.254's SYN-ACK, 22 s after its first.
+    assert!(
+        (21.0..=23.0).contains(&a.delay_s()),
+        "delay {} s",
+        a.delay_s()
+    );
+    // The evidence is updated to the end of the attack: both reflectors.
+    assert_eq!(a.evidence["amplifying_handshakes"], 2);
+    assert!(a.evidence["synack_copies"].as_u64().unwrap() >= 136);
+    assert_eq!(a.evidence["victim_port"], 21);
+}
+
+/// One handshake's SYN-ACK, `copies` times, `gap_ms` apart (the reflector's retransmissions);
+/// `new_isn` gives every copy its own acknowledgment number (a new spoofed SYN each time,
+/// which is a new handshake, not a retransmission).
+fn synack_copies(copies: u64, gap_ms: u64, new_isn: bool) -> Vec<(u64, Vec<u8>)> {
+    let mut b = Builder::new();
+    (0..copies)
+        .map(|i| {
+            let mut t = seg(21, 21, tcp_flags::SYN | tcp_flags::ACK);
+            t.seq = 7_000;
+            t.ack = if new_isn {
+                1_000 + i as u32 * 977
+            } else {
+                1_000
+            };
+            let f = b
+                .clear()
+                .ethernet([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 1])
+                .ipv4(Ipv4::new([198, 18, 0, 20], [198, 18, 0, 10]))
+                .tcp(&t)
+                .finish()
+                .to_vec();
+            (T0 + i * gap_ms * 1_000_000, f)
+        })
+        .collect()
+}
+
+#[test]
+fn synack_copy_count_is_the_threshold() {
+    let ddos = |frames: &[(u64, Vec<u8>)], name: &str| {
+        let alerts = run(&pcap_file(name, frames));
+        of(&alerts, DetectorId::Ddos)
+            .iter()
+            .map(|a| (a.kind, a.evidence["synack_copies"].as_u64()))
+            .collect::<Vec<_>>()
+    };
+    // Linux's unanswered SYN-ACK: 6 copies (1 + tcp_synack_retries 5), and the same
+    // capture with every packet recorded twice: 12 would be the threshold, 11 is not.
+    assert!(ddos(&synack_copies(6, 1_000, false), "synack6.pcap").is_empty());
+    assert!(ddos(&synack_copies(11, 2_000, false), "synack11.pcap").is_empty());
+    assert_eq!(
+        ddos(&synack_copies(12, 2_000, false), "synack12.pcap"),
+        vec![("tcp_amplification", Some(12))]
+    );
+    // 40 SYN-ACKs on one tuple acknowledging 40 different SYNs are 40 handshakes, one copy
+    // each: not amplification (and far below tcp_reflection's rate).
+    assert!(ddos(&synack_copies(40, 500, true), "synack_new_isn.pcap").is_empty());
+}
+
 /// Writes `frames` (ts ns, frame) to a pcap file under the target temp dir.
 fn pcap_file(name: &str, frames: &[(u64, Vec<u8>)]) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -339,6 +411,7 @@ fn random_source_flood_keeps_state_bounded() {
     // Small caps so that eviction is exercised hard; the same code runs at the defaults.
     cfg.detectors.syn_flood.max_victims = 1024;
     cfg.detectors.ddos.max_victims = 1024;
+    cfg.detectors.ddos.max_synacks = 1024;
     cfg.detectors.udp_flood.max_pairs = 1024;
     cfg.detectors.icmp_flood.max_pairs = 1024;
     cfg.detectors.volume_anomaly.max_keys = 1024;
@@ -361,6 +434,8 @@ fn random_source_flood_keeps_state_bounded() {
             match i % 10 {
                 0 => b.udp((r >> 48) as u16, 53),
                 1 => b.icmp_echo(true, 1, i as u16),
+                // Random SYN-ACKs churn ddos's handshake table (tcp_amplification).
+                2 => b.tcp(&seg(80, (r >> 48) as u16, tcp_flags::SYN | tcp_flags::ACK)),
                 _ => b.tcp(&seg((r >> 48) as u16, 80, tcp_flags::SYN)),
             };
             // 100 000 packets per second of packet time.
@@ -396,9 +471,11 @@ fn random_source_flood_keeps_state_bounded() {
     for (id, s) in det.detector_stats() {
         if MINE.contains(&id) {
             println!("{id}: {s:?}, peak entries {}", peak[&id]);
-            assert_eq!(s.capacity, 1024, "{id}");
+            // ddos has two tables: victims and SYN-ACK handshakes.
+            let cap = if id == DetectorId::Ddos { 2048 } else { 1024 };
+            assert_eq!(s.capacity, cap, "{id}");
             assert!(s.evicted_total > 0, "{id}: no evictions: {s:?}");
-            assert!(peak[&id] <= 1024, "{id}");
+            assert!(peak[&id] <= cap, "{id}");
         }
     }
 }

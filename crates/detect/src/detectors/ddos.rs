@@ -20,6 +20,13 @@
 //!   ports (it never asked).
 //! - `tcp_reflection`: SYN-ACKs toward a victim that sent fewer than half as many SYNs, with
 //!   the `syn` thresholds (TCP reflection or backscatter).
+//! - `tcp_amplification`: one SYN-ACK (same reflector and victim endpoints, same sequence
+//!   and acknowledgment numbers) received ≥ `min_synack_copies` times. A TCP stack
+//!   retransmits an unanswered SYN-ACK a few times and gives up (Linux `tcp_synack_retries`
+//!   5: six copies over about a minute; Windows fewer); hosts that keep retransmitting turn
+//!   one spoofed SYN into hundreds of packets toward the spoofed source, the TCP handshake
+//!   amplification of Kührer et al., "Hell of a Handshake" (USENIX WOOT 2014). Rates do not
+//!   matter here, so it is seen in slow or sampled captures too.
 //!
 //! # Parameters (defaults)
 //! `min_sources` 50 distinct sources per window for `udp`, `icmp`, `tcp_reflection` (the
@@ -30,12 +37,16 @@
 //! `min_reflectors` 5 (reflected answers are large: 50 fragments/s of 1 500 bytes is
 //! 600 kbit/s of unasked traffic; the StopDDoS DNS capture ramps up, from 10–15 resolvers a
 //! second: a floor of 100/s flagged it 1.26 s after onset, 50/s after 0.83 s; no benign or
-//! nDPI test capture reaches either), `max_victims` 4096.
+//! nDPI test capture reaches either), `max_victims` 4096; `min_synack_copies` 12 (twice the
+//! six copies a Linux server sends, so a capture that records every packet twice stays
+//! silent), `max_synacks` 16384.
 //!
 //! # Known false positives
 //! A popular server behind a one-way tap (answers unseen) looks like `syn` under load; a busy
 //! DNS resolver seen one-way (queries unseen) looks like `reflection`; a large event (many
-//! clients of a game or streaming server sending UDP at once) can look like `udp`.
+//! clients of a game or streaming server sending UDP at once) can look like `udp`. A server
+//! configured to retransmit SYN-ACKs more than 11 times would look like `tcp_amplification`
+//! for a client whose handshake failed.
 //!
 //! # Cost and state
 //! Per IP packet: one table lookup for the destination (and one for the source when it is a
@@ -43,6 +54,8 @@
 //! State: one entry per victim (about 1.2 KB) in a [`Table`] of `max_victims`, least
 //! recently seen evicted first. Hosts that send requests to amplification ports get an entry
 //! too, so the answers can be matched; a spoofed flood of such requests churns the table.
+//! SYN-ACKs also cost one lookup in a table of `max_synacks` handshakes (about 90 bytes each,
+//! least recently seen evicted, idle ones dropped after 60 s).
 
 use super::syn_flood::{burst_start, hash_ip, sweep_due, Distinct, Heavy, Window};
 use super::util::{host_draft, Every, SEC};
@@ -85,6 +98,10 @@ pub struct Config {
     pub min_reflectors: u32,
     /// Victims tracked at once.
     pub max_victims: usize,
+    /// Copies of one SYN-ACK for `tcp_amplification`.
+    pub min_synack_copies: u32,
+    /// SYN-ACK handshakes tracked at once for `tcp_amplification`.
+    pub max_synacks: usize,
 }
 
 impl Default for Config {
@@ -99,6 +116,8 @@ impl Default for Config {
             min_reflection_pps: 50,
             min_reflectors: 5,
             max_victims: 4096,
+            min_synack_copies: 12,
+            max_synacks: 16_384,
         }
     }
 }
@@ -136,12 +155,34 @@ struct Victim {
     ports: [(u16, u32); 4],
     since: Timestamp,
     last_in: Option<Timestamp>,
-    every: [Every; 5],
+    /// Handshakes toward this victim whose SYN-ACK reached `min_synack_copies`.
+    amplifiers: u32,
+    every: [Every; 6],
+}
+
+/// One handshake's SYN-ACK as the victim receives it: reflector and victim endpoints.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Handshake {
+    reflector: IpAddr,
+    victim: IpAddr,
+    reflector_port: u16,
+    victim_port: u16,
+}
+
+/// Copies of the latest SYN-ACK of a handshake.
+#[derive(Default)]
+struct Copies {
+    seq: u32,
+    ack: u32,
+    n: u32,
+    first: Timestamp,
+    counted: bool,
 }
 
 pub struct Ddos {
     cfg: Config,
     victims: Table<IpAddr, Victim>,
+    synacks: Table<Handshake, Copies>,
     swept: u64,
 }
 
@@ -150,9 +191,47 @@ impl Ddos {
         Ok(Ddos {
             cfg: cfg.clone(),
             victims: Table::new(cfg.max_victims),
+            synacks: Table::new(cfg.max_synacks),
             swept: 0,
         })
     }
+}
+
+/// The `tcp_amplification` alert: handshake `h`'s SYN-ACK arrived `c.n` times.
+fn amplification(
+    cfg: &Config,
+    h: &Handshake,
+    c: &Copies,
+    v: &Victim,
+    ts: Timestamp,
+) -> crate::AlertDraft {
+    let span = ts.since(c.first) as f64 / 1e9;
+    let mut d = host_draft(
+        DetectorId::Ddos,
+        "tcp_amplification",
+        5,
+        format!(
+            "TCP handshake amplification against {}: {}:{} sent the same SYN-ACK {} times",
+            h.victim, h.reflector, h.reflector_port, c.n
+        ),
+        "Attempted Denial of Service",
+        1,
+        None,
+        Some(h.victim),
+        c.first,
+        ts,
+    );
+    d.proto = Some(IpProto::TCP);
+    d.evidence = evidence! {
+        "reflector" => h.reflector.to_string(),
+        "reflector_port" => h.reflector_port,
+        "victim_port" => h.victim_port,
+        "synack_copies" => c.n,
+        "over_s" => (span * 10.0).round() / 10.0,
+        "amplifying_handshakes" => v.amplifiers,
+        "min_synack_copies" => cfg.min_synack_copies,
+    };
+    d
 }
 
 /// Classifies a packet toward its destination: (counter, sources sketch) or None.
@@ -233,6 +312,35 @@ impl Detector for Ddos {
         v.src[s].insert(ts, hash_ip(ip.src));
         if k == SYN {
             v.heavy.insert(ts, ip.src);
+        }
+        if let (SYNACK, Transport::Tcp(t)) = (k, pkt.transport) {
+            let key = Handshake {
+                reflector: ip.src,
+                victim: ip.dst,
+                reflector_port: t.src_port,
+                victim_port: t.dst_port,
+            };
+            let c = self.synacks.entry(key, ts, Copies::default);
+            if c.n > 0 && c.seq == t.seq && c.ack == t.ack {
+                c.n = c.n.saturating_add(1);
+            } else {
+                *c = Copies {
+                    seq: t.seq,
+                    ack: t.ack,
+                    n: 1,
+                    first: ts,
+                    counted: false,
+                };
+            }
+            if c.n >= cfg.min_synack_copies {
+                if !c.counted {
+                    c.counted = true;
+                    v.amplifiers += 1;
+                }
+                if v.every[5].due(ts, SEC) {
+                    out.raise(amplification(cfg, &key, c, v, ts));
+                }
+            }
         }
         if k == REFL {
             v.w.add(ts, BYTES_REFL, u32::from(ip.total_len));
@@ -356,14 +464,16 @@ impl Detector for Ddos {
     fn tick(&mut self, ts: Timestamp, _out: &mut Alerts<'_>) {
         if sweep_due(&mut self.swept, ts) {
             self.victims.expire(ts, 60 * SEC);
+            self.synacks.expire(ts, 60 * SEC);
         }
     }
 
     fn stats(&self) -> DetectorStats {
+        // Both tables: victims and SYN-ACK handshakes.
         DetectorStats {
-            entries: self.victims.len() as u64,
-            capacity: self.victims.cap() as u64,
-            evicted_total: self.victims.evicted_total,
+            entries: (self.victims.len() + self.synacks.len()) as u64,
+            capacity: (self.victims.cap() + self.synacks.cap()) as u64,
+            evicted_total: self.victims.evicted_total + self.synacks.evicted_total,
         }
     }
 }
