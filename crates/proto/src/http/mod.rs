@@ -540,7 +540,9 @@ impl HttpParser {
     /// the direction. In a close-delimited body the bytes are counted. Anywhere else (in or
     /// between heads, in chunk-size lines or trailers) the direction is lost: bytes are
     /// skipped until a line that starts a message (see the module documentation), the
-    /// first byte after the gap being taken as a line start. A transaction finished or
+    /// first byte after the gap being taken as a line start. A head cut by the gap after
+    /// its start line is kept as the connection's end keeps one (start line and complete
+    /// header lines, as Zeek logs a request whose head a gap cut). A transaction finished or
     /// abandoned by a gap is emitted at the start of the next `feed` or `finish`.
     pub fn gap(&mut self, dir: Dir, len: u64) {
         if len == 0 || self.finished || self.tunnel {
@@ -578,6 +580,7 @@ impl HttpParser {
             | Phase::ChunkSize { .. }
             | Phase::ChunkEnd { .. }
             | Phase::Trailer { .. } => {
+                self.cut_half_head(dir);
                 if self.sides[i].strict {
                     self.sides[i].await_head();
                     self.sides[i].phase = Phase::Lost { line_start: true };
@@ -626,6 +629,19 @@ impl HttpParser {
             s.await_head();
             s.phase = Phase::Done;
             s.depth = 0;
+        }
+    }
+
+    /// A head cut by a gap: kept as at the end of the connection (its start line and
+    /// complete header lines; see [`Self::finish_half_head`]). A request then waits for its
+    /// response as usual; a response's transaction is emitted at once, incomplete, since
+    /// nothing after the gap can be its body.
+    fn cut_half_head(&mut self, dir: Dir) {
+        self.finish_half_head(dir);
+        if dir == Dir::ToClient && self.queue.front().is_some_and(|t| t.status.is_some()) {
+            if let Some(tx) = self.queue.pop_front() {
+                push_one(&mut self.ready, tx);
+            }
         }
     }
 

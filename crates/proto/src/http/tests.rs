@@ -501,12 +501,15 @@ fn gap_inside_known_length_body_is_counted() {
 }
 
 #[test]
-fn gap_in_head_loses_the_direction_until_a_message_start() {
+fn gap_in_head_keeps_the_start_line_and_loses_the_direction_until_a_message_start() {
     let mut p = HttpParser::new(HttpConfig::default());
     let mut got = Vec::new();
-    p.feed(C, T0, b"GET /lost HTTP/1.1\r\nHo", &mut |t| {
-        got.push(t.clone())
-    });
+    p.feed(
+        C,
+        T0,
+        b"GET /cut HTTP/1.1\r\nUser-Agent: ua\r\nHo",
+        &mut |t| got.push(t.clone()),
+    );
     p.gap(C, 40);
     p.feed(
         C,
@@ -532,13 +535,63 @@ fn gap_in_head_loses_the_direction_until_a_message_start() {
     assert_eq!(p.anomalies().lost_sync, 2);
     assert_eq!(p.anomalies().resync, 2);
     assert_eq!(got.len(), 2);
-    assert_eq!((s(&got[0].uri), got[0].status), ("/found", Some(200)));
+    // The head cut by the gap keeps its start line and its complete header lines (not the
+    // "Ho" cut in the middle), and as the first request it pairs with the first response.
+    assert_eq!(
+        (s(&got[0].method), s(&got[0].uri), s(&got[0].user_agent)),
+        ("GET", "/cut", "ua")
+    );
+    assert_eq!(s(&got[0].host), "");
+    assert_eq!(got[0].status, Some(200));
     assert_eq!(
         (got[0].response_body_len, got[0].response_complete),
         (10, true)
     );
-    assert_eq!((got[1].status, s(&got[1].method)), (Some(404), ""));
-    assert_eq!(p.anomalies().response_without_request, 1);
+    assert_eq!((s(&got[1].uri), got[1].status), ("/found", Some(404)));
+    assert_eq!(p.anomalies().response_without_request, 0);
+    // A gap before the start line is complete keeps nothing of that head.
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut got = Vec::new();
+    p.feed(C, T0, b"GET /no-line-end", &mut |t| got.push(t.clone()));
+    p.gap(C, 9);
+    p.feed(C, T0, b"x\r\n\r\nGET /next HTTP/1.1\r\n\r\n", &mut |t| {
+        got.push(t.clone())
+    });
+    p.finish(T0, &mut |t| got.push(t.clone()));
+    assert_eq!(got.len(), 1);
+    assert_eq!(s(&got[0].uri), "/next");
+    // A response head cut by a gap is emitted at once, incomplete; the next response, found
+    // after the gap, pairs with the next request.
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut got = Vec::new();
+    p.feed(
+        C,
+        T0,
+        b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+        &mut |t| got.push(t.clone()),
+    );
+    p.feed(
+        S,
+        T0,
+        b"HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Ty",
+        &mut |t| got.push(t.clone()),
+    );
+    p.gap(S, 100);
+    assert!(got.is_empty(), "emitted at the next feed or finish");
+    p.feed(
+        S,
+        T0,
+        b"pe: text/html\r\n\r\nHTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n",
+        &mut |t| got.push(t.clone()),
+    );
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        (s(&got[0].uri), got[0].status, s(&got[0].location)),
+        ("/a", Some(302), "/x")
+    );
+    assert!(!got[0].response_complete);
+    assert_eq!((s(&got[1].uri), got[1].status), ("/b", Some(404)));
+    assert!(got[1].response_complete);
     // A gap in a chunk-size line.
     let mut p = HttpParser::new(HttpConfig::default());
     let mut got = Vec::new();
