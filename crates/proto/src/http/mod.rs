@@ -637,6 +637,10 @@ impl HttpParser {
     /// response as usual; a response's transaction is emitted at once, incomplete, since
     /// nothing after the gap can be its body.
     fn cut_half_head(&mut self, dir: Dir) {
+        let s = &self.sides[dir.index()];
+        if s.phase != Phase::Head || !s.first_line_done || s.head.is_empty() {
+            return;
+        }
         self.finish_half_head(dir);
         if dir == Dir::ToClient && self.queue.front().is_some_and(|t| t.status.is_some()) {
             if let Some(tx) = self.queue.pop_front() {
