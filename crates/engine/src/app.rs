@@ -418,6 +418,10 @@ struct FlowParse {
     /// The flow's originator is the protocol's server (the capture began with its bytes):
     /// directions are swapped before the parsers see them.
     flip: bool,
+    /// The protocol that opened a tunnel this flow's bytes now carry (HTTP after a 2xx
+    /// answer to CONNECT): `proto` is then the tunnelled protocol, identified afresh, and
+    /// the flow keeps this one while that is unknown or fails.
+    outer: Option<AppProto>,
 }
 
 impl FlowApp {
@@ -434,6 +438,7 @@ impl FlowApp {
                 dns: None,
                 logged: false,
                 flip: false,
+                outer: None,
             },
         }
     }
@@ -466,6 +471,7 @@ impl FlowApp {
         }
         p.logged = false;
         p.flip = false;
+        p.outer = None;
     }
 }
 
@@ -737,7 +743,7 @@ impl AppLayer {
         }
         let stop = tcp.finished();
         let keep_parser = matches!(tcp.f.parser, Parser::Http(_));
-        let p = tcp.f.proto;
+        let p = tcp.reported();
         if stop && !keep_parser {
             // Nothing more to learn: the state goes back to the pool.
             self.recycle(st);
@@ -1129,15 +1135,58 @@ impl TcpApp<'_, '_> {
     fn check_failed(&mut self) {
         if self.f.unknown[0] && self.f.unknown[1] && self.f.proto == AppProto::Unknown {
             self.f.proto = AppProto::Failed;
-            self.stats.ident_failed += 1;
+            // Inside a tunnel the flow stays the outer protocol's (see `FlowParse::outer`).
+            if self.f.outer.is_none() {
+                self.stats.ident_failed += 1;
+            }
         }
     }
 
-    fn feed(&mut self, dir: Dir, d: &[u8]) {
+    /// HTTP's CONNECT was answered with a 2xx: the stream is now the tunnelled protocol's.
+    /// The HTTP parser reports what it still holds and goes back to its pool, and
+    /// identification starts again at the tunnel's first byte (`rest`: the bytes of direction
+    /// `dir` after the answer's head, often none), as Zeek and Suricata hand a CONNECT
+    /// tunnel to protocol detection.
+    fn enter_tunnel(&mut self, dir: Dir, rest: &[u8]) {
+        if let Parser::Http(p) = &mut self.f.parser {
+            let stats = &mut *self.stats;
+            let names = &mut self.names;
+            let sink = &mut *self.sink;
+            let ctx = self.ctx;
+            p.finish(ctx.ts, &mut |tx: &Transaction| {
+                http_tx(stats, names, ctx, tx, sink)
+            });
+        }
+        let old = std::mem::replace(&mut self.f.parser, Parser::None);
+        self.parsers.put(old, self.cfg.pool);
+        self.f.outer = Some(self.f.proto);
+        self.f.proto = AppProto::Unknown;
+        self.f.unknown = [false; 2];
+        self.f.seen = [0; 2];
+        for h in &mut self.f.head {
+            h.clear();
+        }
+        self.f.flip = false;
+        self.f.logged = false;
+        if !rest.is_empty() {
+            self.identify(dir, rest);
+        }
+    }
+
+    /// The protocol the flow is reported as: the tunnelled one once identified, else the
+    /// one that opened the tunnel.
+    fn reported(&self) -> AppProto {
+        match (self.f.proto, self.f.outer) {
+            (AppProto::Unknown | AppProto::Failed, Some(outer)) => outer,
+            (p, _) => p,
+        }
+    }
+
+    fn feed(&mut self, raw: Dir, d: &[u8]) {
         if d.is_empty() {
             return;
         }
-        let dir = if self.f.flip { dir.flip() } else { dir };
+        let dir = if self.f.flip { raw.flip() } else { raw };
         let ts = self.ctx.ts;
         match &mut self.f.parser {
             Parser::Http(p) => {
@@ -1145,9 +1194,12 @@ impl TcpApp<'_, '_> {
                 let names = &mut self.names;
                 let sink = &mut *self.sink;
                 let ctx = self.ctx;
-                p.feed(dir, ts, d, &mut |tx: &Transaction| {
+                let n = p.feed(dir, ts, d, &mut |tx: &Transaction| {
                     http_tx(stats, names, ctx, tx, sink)
                 });
+                if p.is_connect_tunnel() {
+                    self.enter_tunnel(raw, d.get(n..).unwrap_or(&[]));
+                }
             }
             Parser::Tls(p) => {
                 p.feed(dir, d);

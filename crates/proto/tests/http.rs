@@ -810,7 +810,9 @@ proptest! {
         let mut depths = Vec::new();
         for op in &ops {
             match op {
-                Op::Feed(d, b) => p.feed(*d, Timestamp(1), b, &mut |t| depths.push(t.trans_depth)),
+                Op::Feed(d, b) => {
+                    p.feed(*d, Timestamp(1), b, &mut |t| depths.push(t.trans_depth));
+                }
                 Op::Gap(d, n) => p.gap(*d, *n),
             }
             prop_assert!(p.buffered_bytes() <= bound);

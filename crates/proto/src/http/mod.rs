@@ -411,6 +411,9 @@ pub struct HttpParser {
     next_depth: u32,
     anomalies: HttpAnomalies,
     tunnel: bool,
+    /// The tunnel was opened by a successful CONNECT (its bytes are another protocol's
+    /// stream, TLS most often), not by a 101 protocol switch.
+    connect: bool,
     finished: bool,
 }
 
@@ -455,6 +458,7 @@ impl HttpParser {
             next_depth: 0,
             anomalies: HttpAnomalies::default(),
             tunnel: false,
+            connect: false,
             finished: false,
         }
     }
@@ -474,6 +478,7 @@ impl HttpParser {
         self.next_depth = 0;
         self.anomalies = HttpAnomalies::default();
         self.tunnel = false;
+        self.connect = false;
         self.finished = false;
     }
 
@@ -500,23 +505,33 @@ impl HttpParser {
         self.tunnel
     }
 
+    /// True when the tunnel was opened by a 2xx answer to CONNECT: both directions then carry
+    /// the stream of whatever the client tunnels (TLS most often), starting with the bytes
+    /// after the answer's head; see the count [`HttpParser::feed`] returns.
+    pub fn is_connect_tunnel(&self) -> bool {
+        self.tunnel && self.connect
+    }
+
     fn spare_cap(&self) -> usize {
         self.cfg.max_pending.max(1).saturating_add(2)
     }
 
     /// Feeds in-order bytes of one direction; `ts` is the time of this chunk. Completed
-    /// transactions (and any left over from [`HttpParser::gap`]) go to `out`.
+    /// transactions (and any left over from [`HttpParser::gap`]) go to `out`. Returns the
+    /// bytes taken: all of `data`, except when the connection becomes a tunnel within it
+    /// (see [`HttpParser::is_tunnel`]), where the bytes after the head that opened it are
+    /// left to the caller. A parser already in a tunnel takes nothing.
     pub fn feed(
         &mut self,
         dir: Dir,
         ts: Timestamp,
         data: &[u8],
         out: &mut dyn FnMut(&Transaction),
-    ) {
+    ) -> usize {
         self.flush(out);
         let mut rest = data;
         let mut idle = 0u8;
-        while !rest.is_empty() {
+        while !rest.is_empty() && !self.tunnel {
             let n = self.step(dir, ts, rest);
             self.flush(out);
             // Every step consumes bytes or changes the phase; two idle steps in a row at
@@ -531,6 +546,7 @@ impl HttpParser {
             }
             rest = rest.get(n..).unwrap_or(&[]);
         }
+        data.len() - rest.len()
     }
 
     /// `len` bytes of direction `dir` are missing (the reassembler saw a hole).
@@ -1263,6 +1279,7 @@ impl HttpParser {
         if code == 101 || connect_ok {
             self.complete(Dir::ToClient);
             self.tunnel = true;
+            self.connect = connect_ok;
             for s in &mut self.sides {
                 s.await_head();
                 s.phase = Phase::Tunnel;

@@ -345,10 +345,36 @@ fn connect_enters_tunnel() {
     assert!(t[0].response_complete);
     assert_eq!((a.response_without_request, a.bad_status_line), (0, 0));
     let mut p = HttpParser::new(HttpConfig::default());
-    p.feed(C, T0, b"CONNECT h:443 HTTP/1.1\r\n\r\n", &mut |_| {});
+    let req = b"CONNECT h:443 HTTP/1.1\r\n\r\n";
+    assert_eq!(p.feed(C, T0, req, &mut |_| {}), req.len());
     assert!(!p.is_tunnel());
-    p.feed(S, T0, b"HTTP/1.1 200 OK\r\n\r\n", &mut |_| {});
-    assert!(p.is_tunnel());
+    // The bytes after the answer's head are the tunnel's: left to the caller.
+    let head = b"HTTP/1.1 200 OK\r\n\r\n";
+    let mut chunk = head.to_vec();
+    chunk.extend_from_slice(b"\x16\x03\x03\x00\x02hi");
+    let mut got = 0;
+    assert_eq!(p.feed(S, T0, &chunk, &mut |_| got += 1), head.len());
+    assert_eq!(
+        got, 1,
+        "the CONNECT transaction is emitted before the tunnel"
+    );
+    assert!(p.is_tunnel() && p.is_connect_tunnel());
+    assert_eq!(p.feed(C, T0, b"\x16\x03\x01", &mut |_| {}), 0);
+    // A protocol switch is a tunnel too, but not one of CONNECT.
+    let mut p = HttpParser::new(HttpConfig::default());
+    p.feed(
+        C,
+        T0,
+        b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+        &mut |_| {},
+    );
+    p.feed(
+        S,
+        T0,
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        &mut |_| {},
+    );
+    assert!(p.is_tunnel() && !p.is_connect_tunnel());
     // A refused CONNECT is an ordinary response.
     let (t, _) = run(&[
         (C, b"CONNECT h:443 HTTP/1.1\r\n\r\n"),
