@@ -622,7 +622,9 @@ impl HttpParser {
             self.finish_half_head(Dir::ToServer);
             match self.sides[Dir::ToClient.index()].phase {
                 Phase::UntilClose => self.complete(Dir::ToClient),
-                Phase::Head => self.finish_half_head(Dir::ToClient),
+                Phase::Head => {
+                    self.finish_half_head(Dir::ToClient);
+                }
                 Phase::Body { .. }
                 | Phase::ChunkSize { .. }
                 | Phase::ChunkData { .. }
@@ -653,11 +655,9 @@ impl HttpParser {
     /// response as usual; a response's transaction is emitted at once, incomplete, since
     /// nothing after the gap can be its body.
     fn cut_half_head(&mut self, dir: Dir) {
-        let s = &self.sides[dir.index()];
-        if s.phase != Phase::Head || !s.first_line_done || s.head.is_empty() {
+        if !self.finish_half_head(dir) {
             return;
         }
-        self.finish_half_head(dir);
         if dir == Dir::ToClient && self.queue.front().is_some_and(|t| t.status.is_some()) {
             if let Some(tx) = self.queue.pop_front() {
                 push_one(&mut self.ready, tx);
@@ -666,12 +666,13 @@ impl HttpParser {
     }
 
     /// A head cut by the end of the connection: used when its start line was complete,
-    /// with its complete header lines only; no body framing.
-    fn finish_half_head(&mut self, dir: Dir) {
+    /// with its complete header lines only; no body framing. Returns whether there was
+    /// such a head.
+    fn finish_half_head(&mut self, dir: Dir) -> bool {
         let i = dir.index();
         let s = &mut self.sides[i];
         if s.phase != Phase::Head || !s.first_line_done || s.head.is_empty() {
-            return;
+            return false;
         }
         let mut head = std::mem::take(&mut s.head);
         let keep = head.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
@@ -680,6 +681,7 @@ impl HttpParser {
         head.clear();
         self.sides[i].head = head;
         self.sides[i].await_head();
+        true
     }
 
     fn flush(&mut self, out: &mut dyn FnMut(&Transaction)) {
