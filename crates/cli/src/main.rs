@@ -90,6 +90,9 @@ impl Sink for Sinks {
     fn ssh(&mut self, ctx: &AppCtx<'_>, t: &wirescope_proto::ssh::SshSession) {
         self.each(|s| s.ssh(ctx, t));
     }
+    fn socks(&mut self, ctx: &AppCtx<'_>, t: &wirescope_proto::socks::SocksSession) {
+        self.each(|s| s.socks(ctx, t));
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.each(|s| s.dhcp_message(ctx, m));
     }

@@ -158,3 +158,114 @@ fn summary_shows_names_and_the_arp_table() {
         assert!(text.contains(section), "no '{section}' in:\n{text}");
     }
 }
+
+fn corpus() -> PathBuf {
+    let c = std::env::var_os("WIRESCOPE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    assert!(
+        c.is_dir(),
+        "corpus not found at {} (set WIRESCOPE_CORPUS): this test needs it",
+        c.display()
+    );
+    c
+}
+
+/// SOCKS against an independent reading: Arkime's expected sessions for its own test captures
+/// (`<name>.test` beside `<name>.pcap` in the corpus). Where Arkime finds SOCKS, wirescope's
+/// `socks` event on the same connection asks for the same host or address, port and user, and
+/// the protocol Arkime saw inside the tunnel (HTTP, TLS) has its events on that flow; where
+/// Arkime finds none (every other capture of its test suite), wirescope finds none either.
+#[test]
+fn socks_agrees_with_arkime_and_tunnels_are_parsed() {
+    let dir = corpus().join("robustness/arkime-tests/tests/pcap");
+    let mut pcaps: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "pcap") && p.with_extension("test").is_file()
+        })
+        .collect();
+    pcaps.sort();
+    let (mut sessions_checked, mut files_without) = (0, 0);
+    for pcap in &pcaps {
+        let name = pcap.file_name().unwrap().to_str().unwrap();
+        let t = std::fs::read_to_string(pcap.with_extension("test")).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(&t[t.find('{').unwrap()..])
+            .unwrap_or_else(|e| panic!("{name}.test: {e}"));
+        let sessions = expected["sessions3"].as_array().unwrap();
+        let arkime_socks = sessions.iter().any(|s| {
+            s["body"]["protocol"]
+                .as_array()
+                .is_some_and(|p| p.contains(&"socks".into()))
+        });
+        let out = tmp(&format!("arkime-{name}.eve"));
+        wirescope(&[
+            "-q",
+            "--no-detect",
+            "-r",
+            pcap.to_str().unwrap(),
+            "--eve",
+            out.to_str().unwrap(),
+        ]);
+        let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let _ = std::fs::remove_file(&out);
+        let ours = of_type(&events, "socks");
+        if !arkime_socks {
+            assert!(
+                ours.is_empty(),
+                "{name}: SOCKS where Arkime finds none: {:?}",
+                ours[0]
+            );
+            files_without += 1;
+            continue;
+        }
+        for s in sessions {
+            let b = &s["body"];
+            let Some(want) = b["socks"].as_object() else {
+                continue;
+            };
+            let port = &b["source"]["port"];
+            let mine: Vec<_> = ours.iter().filter(|e| e["src_port"] == *port).collect();
+            assert_eq!(mine.len(), 1, "{name}: one socks event from port {port}");
+            let (ev, got) = (mine[0], &mine[0]["socks"]);
+            match want.get("port") {
+                Some(p) => assert_eq!(&got["request"]["port"], p, "{name} {port}: {got}"),
+                None => assert!(got["request"].is_null(), "{name} {port}: {got}"),
+            }
+            if let Some(ip) = want.get("ip") {
+                assert_eq!(&got["request"]["host"], ip, "{name} {port}: {got}");
+            }
+            if let Some(host) = want.get("host") {
+                assert_eq!(&got["request"]["name"], host, "{name} {port}: {got}");
+            }
+            if let Some(user) = want.get("user") {
+                assert_eq!(&got["user"], user, "{name} {port}: {got}");
+            }
+            for inner in ["http", "tls"] {
+                if b["protocol"].as_array().unwrap().contains(&inner.into()) {
+                    assert!(
+                        of_type(&events, inner)
+                            .iter()
+                            .any(|e| e["flow_id"] == ev["flow_id"]),
+                        "{name} {port}: no {inner} event inside the tunnel"
+                    );
+                }
+            }
+            sessions_checked += 1;
+        }
+    }
+    // 14 SOCKS sessions in 9 captures; about 190 captures without SOCKS.
+    assert!(
+        sessions_checked >= 14,
+        "{sessions_checked} SOCKS sessions checked"
+    );
+    assert!(
+        files_without >= 150,
+        "{files_without} captures without SOCKS"
+    );
+}

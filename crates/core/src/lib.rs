@@ -327,6 +327,9 @@ pub enum AppProto {
     Dns,
     Ssh,
     Dhcp,
+    /// A SOCKS 4/5 proxy connection (the flow is reported as the tunnelled protocol once
+    /// that is identified).
+    Socks,
     /// Identification ran and gave up: none of the known protocols.
     Failed,
 }
@@ -341,6 +344,7 @@ impl AppProto {
             AppProto::Dns => "dns",
             AppProto::Ssh => "ssh",
             AppProto::Dhcp => "dhcp",
+            AppProto::Socks => "socks",
             AppProto::Failed => "failed",
         }
     }
@@ -353,6 +357,7 @@ impl AppProto {
             AppProto::Dns => Some("dns"),
             AppProto::Ssh => Some("ssh"),
             AppProto::Dhcp => Some("dhcp"),
+            AppProto::Socks => Some("socks"),
             AppProto::Unknown | AppProto::Failed => None,
         }
     }

@@ -474,6 +474,9 @@ impl<S: Sink + AlertSink> Sink for Detecting<'_, S> {
         self.det.ssh(ctx, s);
         self.flush();
     }
+    fn socks(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
+        self.inner.socks(ctx, s);
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.inner.dhcp_message(ctx, m);
     }

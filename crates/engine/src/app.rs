@@ -18,6 +18,7 @@ use wirescope_proto::dhcp;
 use wirescope_proto::dns;
 use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::socks::SocksParser;
 use wirescope_proto::ssh::SshParser;
 use wirescope_proto::stream::{Budget, Chunk, HalfStream, StreamConfig};
 use wirescope_proto::tls::{TlsConfig, TlsParser};
@@ -247,7 +248,7 @@ impl Fragments {
 /// Counters and top names of the application layer.
 #[derive(Default)]
 pub(crate) struct AppStats {
-    pub flows: [u64; 7],
+    pub flows: [u64; 8],
     pub dns_queries: u64,
     pub dns_responses: u64,
     pub dns_malformed: u64,
@@ -259,6 +260,7 @@ pub(crate) struct AppStats {
     pub tls_sessions: u64,
     pub tls_versions: std::collections::BTreeMap<&'static str, u64>,
     pub ssh_sessions: u64,
+    pub socks_sessions: u64,
     pub dhcp_messages: u64,
     pub dhcp_transactions: u64,
     pub dhcp_malformed: u64,
@@ -337,6 +339,7 @@ struct ParserPool {
     http: Vec<Box<HttpParser>>,
     tls: Vec<Box<TlsParser>>,
     ssh: Vec<Box<SshParser>>,
+    socks: Vec<Box<SocksParser>>,
     dns_tcp: Vec<[dns::TcpFramer; 2]>,
 }
 
@@ -346,6 +349,7 @@ impl ParserPool {
             Parser::Http(h) if self.http.len() < cap => self.http.push(h),
             Parser::Tls(t) if self.tls.len() < cap => self.tls.push(t),
             Parser::Ssh(x) if self.ssh.len() < cap => self.ssh.push(x),
+            Parser::Socks(x) if self.socks.len() < cap => self.socks.push(x),
             Parser::DnsTcp(f) if self.dns_tcp.len() < cap => self.dns_tcp.push(f),
             _ => {}
         }
@@ -374,6 +378,13 @@ impl ParserPool {
                 }
                 None => Box::new(SshParser::new()),
             }),
+            AppProto::Socks => Parser::Socks(match self.socks.pop() {
+                Some(mut x) => {
+                    x.reset();
+                    x
+                }
+                None => Box::new(SocksParser::new()),
+            }),
             _ => Parser::DnsTcp(match self.dns_tcp.pop() {
                 Some(mut f) => {
                     for x in &mut f {
@@ -392,6 +403,7 @@ enum Parser {
     Http(Box<HttpParser>),
     Tls(Box<TlsParser>),
     Ssh(Box<SshParser>),
+    Socks(Box<SocksParser>),
     DnsTcp([dns::TcpFramer; 2]),
 }
 
@@ -419,9 +431,13 @@ struct FlowParse {
     /// directions are swapped before the parsers see them.
     flip: bool,
     /// The protocol that opened a tunnel this flow's bytes now carry (HTTP after a 2xx
-    /// answer to CONNECT): `proto` is then the tunnelled protocol, identified afresh, and
-    /// the flow keeps this one while that is unknown or fails.
+    /// answer to CONNECT, SOCKS after a granted request): `proto` is then the tunnelled
+    /// protocol, identified afresh, and the flow keeps this one while that is unknown or
+    /// fails.
     outer: Option<AppProto>,
+    /// Tunnelled bytes handed over by the SOCKS parser, per direction (kept for their
+    /// capacity).
+    spare: [Vec<u8>; 2],
 }
 
 impl FlowApp {
@@ -439,6 +455,7 @@ impl FlowApp {
                 logged: false,
                 flip: false,
                 outer: None,
+                spare: [Vec::new(), Vec::new()],
             },
         }
     }
@@ -459,6 +476,7 @@ impl FlowApp {
             Parser::Http(x) => x.reset(),
             Parser::Tls(x) => x.reset(),
             Parser::Ssh(x) => x.reset(),
+            Parser::Socks(x) => x.reset(),
             Parser::DnsTcp(f) => {
                 for x in f {
                     x.reset();
@@ -511,12 +529,14 @@ fn proto_index(p: AppProto) -> usize {
         AppProto::Ssh => 4,
         AppProto::Dhcp => 5,
         AppProto::Failed => 6,
+        AppProto::Socks => 7,
     }
 }
 
 /// Names of the `AppStats::flows` entries.
-pub(crate) const PROTO_NAMES: [&str; 7] =
-    ["unknown", "http", "tls", "dns", "ssh", "dhcp", "failed"];
+pub(crate) const PROTO_NAMES: [&str; 8] = [
+    "unknown", "http", "tls", "dns", "ssh", "dhcp", "failed", "socks",
+];
 
 impl AppLayer {
     /// `max_flows` sizes the side table (one pointer per flow-table slot, reserved up front).
@@ -530,6 +550,7 @@ impl AppLayer {
                 http: Vec::with_capacity(cfg.pool),
                 tls: Vec::with_capacity(cfg.pool),
                 ssh: Vec::with_capacity(cfg.pool),
+                socks: Vec::with_capacity(cfg.pool),
                 dns_tcp: Vec::with_capacity(cfg.pool),
             },
             dhcp: dhcp::TxTable::default(),
@@ -1061,6 +1082,7 @@ impl TcpApp<'_, '_> {
                     Parser::Http(p) => p.gap(dir, n),
                     Parser::Tls(p) => p.gap(dir, n),
                     Parser::Ssh(p) => p.gap(dir, n),
+                    Parser::Socks(p) => p.gap(dir, n),
                     Parser::DnsTcp(f) => f[dir.index()].gap(),
                     Parser::None => {
                         // Identification needs the stream's first bytes.
@@ -1100,6 +1122,7 @@ impl TcpApp<'_, '_> {
             Guess::Http => AppProto::Http,
             Guess::Tls => AppProto::Tls,
             Guess::Ssh => AppProto::Ssh,
+            Guess::Socks => AppProto::Socks,
             Guess::Dns => AppProto::Dns,
             Guess::Dhcp | Guess::Unknown => {
                 self.f.unknown[i] = true;
@@ -1142,20 +1165,27 @@ impl TcpApp<'_, '_> {
         }
     }
 
-    /// HTTP's CONNECT was answered with a 2xx: the stream is now the tunnelled protocol's.
-    /// The HTTP parser reports what it still holds and goes back to its pool, and
-    /// identification starts again at the tunnel's first byte (`rest`: the bytes of direction
-    /// `dir` after the answer's head, often none), as Zeek and Suricata hand a CONNECT
-    /// tunnel to protocol detection.
-    fn enter_tunnel(&mut self, dir: Dir, rest: &[u8]) {
-        if let Parser::Http(p) = &mut self.f.parser {
-            let stats = &mut *self.stats;
-            let names = &mut self.names;
-            let sink = &mut *self.sink;
-            let ctx = self.ctx;
-            p.finish(ctx.ts, &mut |tx: &Transaction| {
-                http_tx(stats, names, ctx, tx, sink)
-            });
+    /// HTTP's CONNECT was answered with a 2xx, or a SOCKS request was granted: the stream is
+    /// now the tunnelled protocol's. The outer parser reports what it still holds and goes
+    /// back to its pool, and identification starts again at the tunnel's first byte, as Zeek
+    /// and Suricata hand a CONNECT tunnel to protocol detection. The caller then passes the
+    /// tunnel's bytes seen so far to [`TcpApp::chunk`].
+    fn enter_tunnel(&mut self) {
+        match &mut self.f.parser {
+            Parser::Http(p) => {
+                let stats = &mut *self.stats;
+                let names = &mut self.names;
+                let sink = &mut *self.sink;
+                let ctx = self.ctx;
+                p.finish(ctx.ts, &mut |tx: &Transaction| {
+                    http_tx(stats, names, ctx, tx, sink)
+                });
+            }
+            Parser::Socks(p) if !self.f.logged => {
+                self.stats.socks_sessions += 1;
+                self.sink.socks(self.ctx, p.session());
+            }
+            _ => {}
         }
         let old = std::mem::replace(&mut self.f.parser, Parser::None);
         self.parsers.put(old, self.cfg.pool);
@@ -1168,9 +1198,37 @@ impl TcpApp<'_, '_> {
         }
         self.f.flip = false;
         self.f.logged = false;
-        if !rest.is_empty() {
-            self.identify(dir, rest);
+    }
+
+    /// A granted SOCKS request: the tunnel takes over with the bytes each direction sent
+    /// after its part of the handshake (`raw` is the direction just fed).
+    fn enter_socks_tunnel(&mut self, raw: Dir) {
+        let Parser::Socks(p) = &mut self.f.parser else {
+            return;
+        };
+        let flip = self.f.flip;
+        let mut held = std::mem::take(&mut self.f.spare);
+        let mut lost = [0u64; 2];
+        for d in [Dir::ToServer, Dir::ToClient] {
+            // Indexed by raw direction; the parser's directions are flipped with the flow.
+            let pd = if flip { d.flip() } else { d };
+            p.take_tunnel_bytes(pd, &mut held[d.index()]);
+            lost[d.index()] = p.tunnel_lost(pd);
         }
+        self.enter_tunnel();
+        // The other direction's bytes were sent first: they were held while this one's
+        // answer was awaited.
+        for d in [raw.flip(), raw] {
+            let i = d.index();
+            if !held[i].is_empty() {
+                self.chunk(d, Chunk::Data(&held[i]));
+            }
+            if lost[i] > 0 {
+                self.chunk(d, Chunk::Gap(lost[i]));
+            }
+            held[i].clear();
+        }
+        self.f.spare = held;
     }
 
     /// The protocol the flow is reported as: the tunnelled one once identified, else the
@@ -1198,7 +1256,11 @@ impl TcpApp<'_, '_> {
                     http_tx(stats, names, ctx, tx, sink)
                 });
                 if p.is_connect_tunnel() {
-                    self.enter_tunnel(raw, d.get(n..).unwrap_or(&[]));
+                    self.enter_tunnel();
+                    let rest = d.get(n..).unwrap_or(&[]);
+                    if !rest.is_empty() {
+                        self.identify(raw, rest);
+                    }
                 }
             }
             Parser::Tls(p) => {
@@ -1224,6 +1286,23 @@ impl TcpApp<'_, '_> {
                     self.sink.ssh(self.ctx, p.session());
                 }
             }
+            Parser::Socks(p) => {
+                p.feed(dir, d);
+                if p.take_done() && !self.f.logged {
+                    self.f.logged = true;
+                    self.stats.socks_sessions += 1;
+                    self.sink.socks(self.ctx, p.session());
+                }
+                if p.tunnel_open() {
+                    self.enter_socks_tunnel(raw);
+                } else if p.failed() && !self.f.logged {
+                    // The first bytes looked like SOCKS, the rest did not.
+                    self.f.proto = AppProto::Failed;
+                    if self.f.outer.is_none() {
+                        self.stats.ident_failed += 1;
+                    }
+                }
+            }
             Parser::DnsTcp(f) => {
                 let stats = &mut *self.stats;
                 let names = &mut *self.names.dns;
@@ -1244,6 +1323,7 @@ impl TcpApp<'_, '_> {
         match &self.f.parser {
             Parser::Tls(_) | Parser::Ssh(_) => self.f.logged,
             Parser::Http(p) => p.is_tunnel(),
+            Parser::Socks(p) => p.is_finished(),
             _ => self.f.proto == AppProto::Failed,
         }
     }
@@ -1277,6 +1357,12 @@ impl TcpApp<'_, '_> {
                     self.stats.ssh_sessions += 1;
                     self.sink.ssh(self.ctx, s);
                 }
+            }
+            Parser::Socks(p) if !self.f.logged && !p.failed() && p.session().version != 0 => {
+                // A handshake the connection's end cut short.
+                self.f.logged = true;
+                self.stats.socks_sessions += 1;
+                self.sink.socks(self.ctx, p.session());
             }
             _ => {}
         }
@@ -1350,6 +1436,7 @@ impl AppLayer {
             (&mut a.http_transactions, b.http_transactions),
             (&mut a.tls_sessions, b.tls_sessions),
             (&mut a.ssh_sessions, b.ssh_sessions),
+            (&mut a.socks_sessions, b.socks_sessions),
             (&mut a.dhcp_messages, b.dhcp_messages),
             (&mut a.dhcp_transactions, b.dhcp_transactions),
             (&mut a.dhcp_malformed, b.dhcp_malformed),
@@ -1482,6 +1569,9 @@ impl AppLayer {
             },
             ssh: SshReport {
                 sessions: st.ssh_sessions,
+            },
+            socks: SocksReport {
+                sessions: st.socks_sessions,
             },
             dhcp: DhcpReport {
                 messages: st.dhcp_messages,

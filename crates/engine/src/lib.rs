@@ -61,6 +61,9 @@ pub trait Sink {
     fn tls(&mut self, _ctx: &AppCtx<'_>, _s: &wirescope_proto::tls::TlsSession) {}
     /// An SSH session, once both sides' key-exchange offers were seen (or at flow end).
     fn ssh(&mut self, _ctx: &AppCtx<'_>, _s: &wirescope_proto::ssh::SshSession) {}
+    /// A SOCKS handshake, once the proxy answered (or at flow end). A granted tunnel's
+    /// protocol follows with its own events on the same flow.
+    fn socks(&mut self, _ctx: &AppCtx<'_>, _s: &wirescope_proto::socks::SocksSession) {}
     /// One DHCP message.
     fn dhcp_message(&mut self, _ctx: &AppCtx<'_>, _m: &wirescope_proto::dhcp::Message<'_>) {}
     /// A completed (or expired) DHCP exchange, Zeek `dhcp.log` style.

@@ -183,6 +183,7 @@ pub struct AppReport {
     pub http: HttpReport,
     pub tls: TlsReport,
     pub ssh: SshReport,
+    pub socks: SocksReport,
     pub dhcp: DhcpReport,
     pub arp: ArpReport,
     pub reassembly: ReassemblyReport,
@@ -223,6 +224,12 @@ pub struct TlsReport {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SshReport {
+    pub sessions: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SocksReport {
+    /// SOCKS handshakes logged (granted or not).
     pub sessions: u64,
 }
 

@@ -234,6 +234,11 @@ enum Event {
         flow: Flow,
         s: Box<ssh::SshSession>,
     },
+    Socks {
+        ts: Timestamp,
+        flow: Flow,
+        s: Box<wirescope_proto::socks::SocksSession>,
+    },
     DhcpMessage {
         ts: Timestamp,
         flow: Flow,
@@ -342,6 +347,13 @@ impl Sink for Recorder<'_> {
             s: Box::new(s.clone()),
         });
     }
+    fn socks(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
+        self.push(Event::Socks {
+            ts: ctx.ts,
+            flow: *ctx.flow,
+            s: Box::new(s.clone()),
+        });
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &dhcp::Message<'_>) {
         let at = self.keep(m.raw());
         self.push(Event::DhcpMessage {
@@ -393,6 +405,7 @@ fn replay(engine: &mut Engine, e: &Event, bytes: &[u8], sink: &mut dyn Sink) {
         Event::Http { ts, flow, tx } => sink.http(&AppCtx { ts: *ts, flow }, tx),
         Event::Tls { ts, flow, s } => sink.tls(&AppCtx { ts: *ts, flow }, s),
         Event::Ssh { ts, flow, s } => sink.ssh(&AppCtx { ts: *ts, flow }, s),
+        Event::Socks { ts, flow, s } => sink.socks(&AppCtx { ts: *ts, flow }, s),
         Event::DhcpMessage { ts, flow, at } => {
             if let Ok(m) = dhcp::parse(span(at)) {
                 sink.dhcp_message(&AppCtx { ts: *ts, flow }, &m);

@@ -236,6 +236,9 @@ impl<W: Write> Sink for EveWriter<W> {
     fn ssh(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::ssh::SshSession) {
         self.ssh_event(ctx, s);
     }
+    fn socks(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
+        self.socks_event(ctx, s);
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.dhcp_event(ctx, m);
     }

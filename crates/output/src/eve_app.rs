@@ -1,5 +1,6 @@
 //! EVE application events: `dns`, `http`, `tls`, `ssh`, `dhcp` and `arp`, with Suricata's field
-//! names (see `docs/events.md`).
+//! names, and `socks` (Suricata has no SOCKS parser; Zeek's `socks.log` names) (see
+//! `docs/events.md`).
 
 use crate::eve::{eve_proto, EveWriter};
 use crate::flow_community_id;
@@ -7,7 +8,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use wirescope_engine::app::mac_string;
 use wirescope_engine::{AppCtx, ArpEvent, DnsEvent};
-use wirescope_proto::{dhcp, dns, http, ssh, tls};
+use wirescope_proto::{dhcp, dns, http, socks, ssh, tls};
 
 pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -249,6 +250,50 @@ pub fn ssh_object(s: &ssh::SshSession) -> Value {
     v
 }
 
+/// The EVE `socks` object of a handshake: Zeek's `socks.log` values under JSON names, with
+/// the command, the offered and chosen SOCKS 5 methods and whether a tunnel followed.
+pub fn socks_object(s: &socks::SocksSession) -> Value {
+    let addr = |a: &socks::Address| {
+        let mut v = json!({});
+        if let Some(ip) = a.ip {
+            v["host"] = json!(ip.to_string());
+        }
+        if !a.name.is_empty() {
+            v["name"] = json!(lossy(&a.name));
+        }
+        if let Some(p) = a.port {
+            v["port"] = json!(p);
+        }
+        v
+    };
+    let mut v = json!({ "version": s.version, "tunnel": s.tunnel });
+    if let Some(c) = s.command_name() {
+        v["command"] = json!(c);
+    }
+    if !s.methods.is_empty() {
+        v["methods"] = json!(s.methods);
+    }
+    if let Some(m) = s.method_name() {
+        v["method"] = json!(m);
+    }
+    if !s.user.is_empty() {
+        v["user"] = json!(lossy(&s.user));
+    }
+    if s.password_sent {
+        v["password_sent"] = json!(true);
+    }
+    if let Some(st) = s.status() {
+        v["status"] = json!(st);
+    }
+    if s.request.port.is_some() {
+        v["request"] = addr(&s.request);
+    }
+    if s.bound.port.is_some() {
+        v["bound"] = addr(&s.bound);
+    }
+    v
+}
+
 /// The EVE `dhcp` object of one message.
 pub fn dhcp_object(m: &dhcp::Message<'_>) -> Value {
     let mut v = json!({
@@ -324,6 +369,11 @@ impl<W: Write> EveWriter<W> {
     pub fn ssh_event(&mut self, ctx: &AppCtx<'_>, s: &ssh::SshSession) {
         let head = app_header(ctx, "ssh", "ssh", true);
         self.app_event(head, "ssh", ssh_object(s));
+    }
+
+    pub fn socks_event(&mut self, ctx: &AppCtx<'_>, s: &socks::SocksSession) {
+        let head = app_header(ctx, "socks", "socks", true);
+        self.app_event(head, "socks", socks_object(s));
     }
 
     pub fn dhcp_event(&mut self, ctx: &AppCtx<'_>, m: &dhcp::Message<'_>) {

@@ -421,6 +421,9 @@ fn render_app(a: &AppReport, out: &mut String) {
     if a.ssh.sessions > 0 {
         let _ = writeln!(out, "SSH            {} sessions", a.ssh.sessions);
     }
+    if a.socks.sessions > 0 {
+        let _ = writeln!(out, "SOCKS          {} handshakes", a.socks.sessions);
+    }
     if a.dhcp.messages > 0 {
         let _ = writeln!(
             out,

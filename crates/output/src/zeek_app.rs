@@ -1,4 +1,5 @@
-//! Zeek-style application logs: `dns.log`, `http.log`, `ssl.log`, `ssh.log`, `dhcp.log`, with
+//! Zeek-style application logs: `dns.log`, `http.log`, `ssl.log`, `ssh.log`, `socks.log`,
+//! `dhcp.log`, with
 //! Zeek's column names and types, as TSV (with `#` headers) or JSON lines. A log file is
 //! created when its first row is written, as Zeek does.
 
@@ -11,7 +12,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use wirescope_core::{IpProto, Timestamp};
 use wirescope_engine::{AppCtx, DnsEvent, Sink};
-use wirescope_proto::{dhcp, dns, http, ssh, tls};
+use wirescope_proto::{dhcp, dns, http, socks, ssh, tls};
 
 /// One column value.
 #[derive(Clone, Debug)]
@@ -239,6 +240,14 @@ pub const SSH_FIELDS: &[(&str, &str)] = fields![
     "host_key": "string",
 ];
 
+/// Zeek's `socks.log` (`SOCKS::Info`). `password` is never filled: wirescope does not keep
+/// passwords (Zeek's default, `SOCKS::default_capture_password = F`, logs none either).
+pub const SOCKS_FIELDS: &[(&str, &str)] = fields![
+    "version": "count", "user": "string", "password": "string", "status": "string",
+    "request.host": "addr", "request.name": "string", "request_p": "port",
+    "bound.host": "addr", "bound.name": "string", "bound_p": "port",
+];
+
 pub const DHCP_FIELDS: &[(&str, &str)] = &[
     ("ts", "time"),
     ("uids", "set[string]"),
@@ -279,6 +288,7 @@ pub struct ZeekAppLogs {
     pub http: ZeekLog,
     pub ssl: ZeekLog,
     pub ssh: ZeekLog,
+    pub socks: ZeekLog,
     pub dhcp: ZeekLog,
     last: Option<Timestamp>,
 }
@@ -290,6 +300,7 @@ impl ZeekAppLogs {
             http: ZeekLog::new(dir, "http", HTTP_FIELDS, format),
             ssl: ZeekLog::new(dir, "ssl", SSL_FIELDS, format),
             ssh: ZeekLog::new(dir, "ssh", SSH_FIELDS, format),
+            socks: ZeekLog::new(dir, "socks", SOCKS_FIELDS, format),
             dhcp: ZeekLog::new(dir, "dhcp", DHCP_FIELDS, format),
             last: None,
         }
@@ -304,6 +315,7 @@ impl ZeekAppLogs {
             &mut self.http,
             &mut self.ssl,
             &mut self.ssh,
+            &mut self.socks,
             &mut self.dhcp,
         ] {
             n += l.finish(last)?;
@@ -557,6 +569,27 @@ impl Sink for ZeekAppLogs {
         ]);
         self.last = Some(ctx.ts);
         self.ssh.row(ts, &row);
+    }
+
+    fn socks(&mut self, ctx: &AppCtx<'_>, s: &socks::SocksSession) {
+        let ts = ctx.flow.first_ts;
+        let mut row = id_cols(ctx, ts);
+        let host = |a: &socks::Address| a.ip.map_or(Z::Unset, |ip| Z::Str(ip.to_string()));
+        let port = |a: &socks::Address| a.port.map_or(Z::Unset, |p| Z::Count(u64::from(p)));
+        row.extend([
+            Z::Count(u64::from(s.version)),
+            opt(&s.user),
+            Z::Unset,
+            s.status().map_or(Z::Unset, |t| Z::Str(t.into())),
+            host(&s.request),
+            opt(&s.request.name),
+            port(&s.request),
+            host(&s.bound),
+            opt(&s.bound.name),
+            port(&s.bound),
+        ]);
+        self.last = Some(ctx.ts);
+        self.socks.row(ts, &row);
     }
 
     fn dhcp(&mut self, tx: &dhcp::Transaction) {

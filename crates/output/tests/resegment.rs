@@ -5,7 +5,7 @@
 use wirescope_capture::CaptureReader;
 use wirescope_core::{Frame, LinkType, Timestamp};
 use wirescope_engine::{AppCtx, DnsEvent, Engine, EngineConfig, Sink};
-use wirescope_output::eve_app::{dns_object, http_object, ssh_object, tls_object};
+use wirescope_output::eve_app::{dns_object, http_object, socks_object, ssh_object, tls_object};
 use wirescope_testkit::corpus;
 use wirescope_wire::Transport;
 
@@ -27,6 +27,9 @@ impl Sink for Records {
     }
     fn ssh(&mut self, _: &AppCtx<'_>, s: &wirescope_proto::ssh::SshSession) {
         self.0.push(format!("ssh {}", ssh_object(s)));
+    }
+    fn socks(&mut self, _: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
+        self.0.push(format!("socks {}", socks_object(s)));
     }
 }
 
@@ -298,4 +301,13 @@ fn tls_is_unchanged_by_resegmentation() {
 #[test]
 fn ssh_is_unchanged_by_resegmentation() {
     check("robustness/arkime-tests/tests/pcap/ssh2.pcap", &["ssh"]);
+}
+
+#[test]
+fn socks_and_its_tunnels_are_unchanged_by_resegmentation() {
+    // SOCKS 4, 4a and 5 handshakes, each followed by HTTP inside the tunnel.
+    check(
+        "robustness/arkime-tests/tests/pcap/socks-http-example.pcap",
+        &["socks", "http"],
+    );
 }

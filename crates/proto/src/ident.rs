@@ -9,6 +9,9 @@
 //! - TLS: a handshake record header (type 22, version 3.0–3.4, length up to 2^14 + 2048)
 //!   whose first message is a ClientHello or ServerHello; an SSLv2-compatible ClientHello;
 //! - SSH: `SSH-` at the start of the stream;
+//! - SOCKS: a SOCKS 4/4a request or a SOCKS 5 greeting that is well-formed in every octet (see
+//!   [`crate::socks::looks_like_client`]), from either side; the SOCKS parser then checks the
+//!   proxy's answer and gives up on the flow when it is not SOCKS;
 //! - DNS over TCP: port 53 (as tshark: whatever is framed there is DNS; the parser counts what
 //!   is malformed);
 //! - DNS over UDP: port 53 (DNS), 5353 (mDNS) or 5355 (LLMNR) with at least a header's 12
@@ -16,7 +19,8 @@
 //!   query;
 //! - DHCP: UDP port 67/68 with the BOOTP magic cookie.
 //!
-//! A guess needs at most the first 8 bytes for TCP signatures; fewer bytes answer
+//! A guess needs at most the first 17 bytes for the HTTP, TLS and SSH signatures and 64 for
+//! SOCKS 4's NUL-terminated strings ([`crate::socks::SIGNATURE_BYTES`]); fewer bytes answer
 //! [`Guess::NeedMore`], and the engine gives up after a few kilobytes or packets.
 
 use crate::Dir;
@@ -27,6 +31,8 @@ pub enum Guess {
     Http,
     Tls,
     Ssh,
+    /// A SOCKS 4/4a/5 client's first message ([`crate::socks::looks_like_client`]).
+    Socks,
     Dns,
     Dhcp,
     /// Too few bytes to tell.
@@ -123,7 +129,13 @@ pub fn tcp_oriented(dir: Dir, first: &[u8], ports: (u16, u16)) -> (Guess, bool) 
         }
         return (Guess::Dns, false);
     }
-    (Guess::Unknown, false)
+    match crate::socks::looks_like_client(first) {
+        // The SOCKS client is the side that sent this (a reverse proxy connection makes the
+        // flow's responder the client).
+        Some(true) => (Guess::Socks, dir == Dir::ToClient),
+        Some(false) => (Guess::Unknown, false),
+        None => (Guess::NeedMore, false),
+    }
 }
 
 /// Identifies a UDP flow from one datagram.

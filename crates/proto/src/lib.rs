@@ -10,6 +10,7 @@ pub mod dns;
 pub mod http;
 pub mod icmp;
 pub mod ident;
+pub mod socks;
 pub mod ssh;
 pub mod stream;
 pub mod tls;

@@ -46,6 +46,7 @@ use wirescope_proto::dns::{
 };
 use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::socks::{self, SocksParser, SocksSession};
 use wirescope_proto::ssh::SshParser;
 use wirescope_proto::stream::{Budget, Chunk, HalfStream, StreamConfig};
 use wirescope_proto::tls::{self, TlsConfig, TlsParser, TlsSession};
@@ -61,8 +62,8 @@ const MIN_SEEDS: usize = 20;
 /// Largest seed file accepted (the corpus is meant to stay small).
 const MAX_SEED_FILE: usize = 64 * 1024;
 
-const TARGETS: [&str; 8] = [
-    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "ident", "stream",
+const TARGETS: [&str; 9] = [
+    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "ident", "stream",
 ];
 
 /// A known, reported parser panic: the target, a suffix of the panicking source file, a
@@ -1310,6 +1311,90 @@ impl Target for SshT {
     }
 }
 
+// --- socks
+
+/// What one run of the SOCKS parser produced: the session, the tunnelled bytes handed over
+/// per direction and those counted as lost.
+type SocksRun = (SocksSession, [Vec<u8>; 2], [u64; 2]);
+
+fn run_socks(p: &mut SocksParser, evs: &[Ev]) -> SocksRun {
+    let mut done = 0;
+    let mut failed_first = false;
+    let mut seen = [false; 2];
+    let mut fed = 0usize;
+    for ev in evs {
+        match ev {
+            Ev::Data(d, bytes) => {
+                if !seen[d.index()] {
+                    seen[d.index()] = true;
+                    for n in 0..=bytes.len().min(socks::SIGNATURE_BYTES + 1) {
+                        let g = socks::looks_like_client(&bytes[..n]);
+                        assert!(
+                            n < socks::SIGNATURE_BYTES || g.is_some(),
+                            "looks_like_client undecided after {n} bytes"
+                        );
+                    }
+                }
+                fed += bytes.len();
+                p.feed(*d, bytes);
+            }
+            Ev::Gap(d, n) => p.gap(*d, u64::from(*n)),
+        }
+        let held = p.buffered_bytes();
+        assert!(
+            held <= 2 * socks::BUF_CAP && held <= fed,
+            "buffered_bytes {held} (fed {fed})"
+        );
+        let s = p.session();
+        assert!(s.user.len() <= socks::MAX_NAME, "user of {}", s.user.len());
+        assert!(s.request.name.len() <= socks::MAX_NAME);
+        assert!(s.bound.name.len() <= socks::MAX_NAME);
+        assert!(s.methods.len() <= 255);
+        assert!(matches!(s.version, 0 | 4 | 5), "version {}", s.version);
+        assert!(!s.tunnel || p.is_finished());
+        assert!(!(p.failed() && p.tunnel_open()), "failed with a tunnel");
+        let _ = (s.status(), s.command_name(), s.method_name(), p.anomalies());
+        if p.take_done() {
+            assert!(!failed_first, "announced after failing");
+            done += 1;
+        }
+        assert!(done <= 1, "take_done() true twice");
+        // A handshake may fail after it was announced (a BIND's bad second reply), not
+        // be announced after failing.
+        failed_first |= p.failed() && done == 0;
+    }
+    let mut out = [Vec::new(), Vec::new()];
+    let mut lost = [0; 2];
+    if p.tunnel_open() {
+        for d in [Dir::ToServer, Dir::ToClient] {
+            p.take_tunnel_bytes(d, &mut out[d.index()]);
+            assert!(out[d.index()].len() <= socks::BUF_CAP);
+            lost[d.index()] = p.tunnel_lost(d);
+        }
+    }
+    (p.session().clone(), out, lost)
+}
+
+struct SocksT;
+
+impl Target for SocksT {
+    const SHAPE: Shape = Shape::Conv;
+    const PARTS: &'static [&'static str] = &["parser"];
+
+    fn new() -> Self {
+        SocksT
+    }
+
+    fn run(&mut self, _: usize, input: &[u8]) {
+        let evs = decode_conv(input);
+        let mut p = SocksParser::new();
+        let first = run_socks(&mut p, &evs);
+        p.reset();
+        let again = run_socks(&mut p, &evs);
+        assert!(first == again, "reset() parser gave a different result");
+    }
+}
+
 // --- ident
 
 /// `[kind][port_a:u16][port_b:u16][first bytes]`; missing header bytes are 0.
@@ -1327,8 +1412,8 @@ fn decode_ident(b: &[u8]) -> (Dir, (u16, u16), &[u8]) {
     )
 }
 
-/// Longest first-bytes prefix any TCP signature needs (the longest method name plus a space).
-const IDENT_DECIDES: usize = 17;
+/// Longest first-bytes prefix any TCP signature needs (SOCKS 4 strings: `socks::SIGNATURE_BYTES`).
+const IDENT_DECIDES: usize = 64;
 
 struct IdentT;
 
@@ -1624,6 +1709,11 @@ fn replay_ssh() {
 }
 
 #[test]
+fn replay_socks() {
+    check::<SocksT>("socks");
+}
+
+#[test]
 fn replay_ident() {
     check::<IdentT>("ident");
 }
@@ -1651,6 +1741,7 @@ fn run_once(target: &str, input: &[u8]) -> Option<Panicked> {
         "http" => go::<HttpT>(input),
         "tls" => go::<TlsT>(input),
         "ssh" => go::<SshT>(input),
+        "socks" => go::<SocksT>(input),
         "ident" => go::<IdentT>(input),
         "stream" => go::<StreamT>(input),
         other => panic!("unknown target {other}"),

@@ -39,8 +39,8 @@ Regenerates crates/proto/fuzz/corpus from the shared capture corpus and hand-mad
 const MAX_SEED: usize = 16 * 1024;
 
 /// Fuzz targets, in the order of the README.
-const TARGETS: [&str; 8] = [
-    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "ident", "stream",
+const TARGETS: [&str; 9] = [
+    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "ident", "stream",
 ];
 
 /// Per target: most seeds taken from one capture file, and most capture seeds in all.
@@ -52,6 +52,7 @@ fn caps(target: &str) -> (usize, usize) {
         "http" => (2, 36),
         "tls" => (2, 36),
         "ssh" => (3, 20),
+        "socks" => (3, 20),
         "dns_tcp" => (4, 24),
         "stream" => (2, 40),
         _ => (0, 0),
@@ -840,6 +841,15 @@ fn classify(c: &Conn<'_>, first: &[Vec<u8>; 2]) -> Option<&'static str> {
     if [53, 5353, 8053].contains(&c.server_port) && !(cs.is_empty() && sc.is_empty()) {
         return Some("dns_tcp");
     }
+    // A SOCKS 5 greeting of 1 to 16 methods, or a SOCKS 4 CONNECT/BIND, from either side.
+    let socks = |b: &[u8]| match b {
+        [5, n, rest @ ..] => (1..=16).contains(n) && rest.len() >= usize::from(*n),
+        [4, 1 | 2, _, _, _, _, _, _, rest @ ..] => rest.contains(&0),
+        _ => false,
+    };
+    if any(&socks) {
+        return Some("socks");
+    }
     None
 }
 
@@ -1059,6 +1069,7 @@ fn edge_seeds() -> Vec<Seed> {
     http_edges(&mut v);
     tls_edges(&mut v);
     ssh_edges(&mut v);
+    socks_edges(&mut v);
     ident_edges(&mut v);
     stream_edges(&mut v);
     v
@@ -2702,6 +2713,223 @@ fn kexinit(lists: &[&[u8]]) -> Vec<u8> {
     }
     p.extend_from_slice(&[0, 0, 0, 0, 0]);
     p
+}
+
+// --- SOCKS
+
+fn socks_edges(v: &mut Vec<Seed>) {
+    let e = |v: &mut Vec<Seed>, n: &str, b: Vec<u8>, w: &str| v.push(edge("socks", n, b, w));
+    let mut c = Conv::default();
+    let granted: &[u8] = &[5, 0, 0, 1, 198, 18, 0, 1, 0x9c, 0x40];
+    let by_name = cat(&[&[5, 1, 0, 3, 11], b"example.com", &[0, 80]]);
+    let get = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    e(
+        v,
+        "v5-connect-name",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &by_name)
+            .data(S2C, granted)
+            .data(C2S, get)
+            .data(S2C, b"HTTP/1.1 200 OK\r\n\r\n")
+            .take(),
+        "SOCKS 5 CONNECT by name, HTTP in the tunnel",
+    );
+    e(
+        v,
+        "v5-pipelined",
+        c.data(C2S, &cat(&[&[5, 1, 0], &by_name, get]))
+            .data(S2C, &cat(&[&[5, 0], granted, b"HTTP/1.1 200 OK\r\n"]))
+            .take(),
+        "greeting, request and tunnel bytes in one segment; method and reply in one",
+    );
+    e(
+        v,
+        "v5-login",
+        c.data(C2S, &[5, 2, 0, 2])
+            .data(S2C, &[5, 2])
+            .data(C2S, b"\x01\x08testuser\x08testpass")
+            .data(S2C, &[1, 0])
+            .data(
+                C2S,
+                &[
+                    5, 1, 0, 4, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 187,
+                ],
+            )
+            .data(
+                S2C,
+                &[
+                    5, 0, 0, 4, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 0,
+                ],
+            )
+            .data(C2S, b"\x16\x03\x01\x00\x05hello")
+            .take(),
+        "RFC 1929 login, IPv6 request and reply, TLS-looking tunnel",
+    );
+    e(
+        v,
+        "v5-login-failed",
+        c.data(C2S, &[5, 1, 2])
+            .data(S2C, &[5, 2])
+            .data(C2S, b"\x01\x01u\x00")
+            .data(S2C, &[1, 1])
+            .take(),
+        "empty password, login refused",
+    );
+    e(
+        v,
+        "v5-no-method",
+        c.data(C2S, &[5, 3, 0, 1, 2]).data(S2C, &[5, 0xff]).take(),
+        "no acceptable method",
+    );
+    e(
+        v,
+        "v5-gssapi",
+        c.data(C2S, &[5, 2, 0, 1])
+            .data(S2C, &[5, 1])
+            .data(C2S, &[1, 1, 0, 4, 1, 2, 3, 4])
+            .take(),
+        "GSSAPI chosen (not followed)",
+    );
+    e(
+        v,
+        "v5-bind",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &[5, 2, 0, 1, 0, 0, 0, 0, 0, 0])
+            .data(S2C, granted)
+            .data(S2C, &cat(&[granted, b"data"]))
+            .take(),
+        "BIND: two replies, then the tunnel",
+    );
+    e(
+        v,
+        "v5-udp",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &[5, 3, 0, 1, 0, 0, 0, 0, 0, 0])
+            .data(S2C, granted)
+            .data(C2S, b"after")
+            .take(),
+        "UDP ASSOCIATE: no tunnel on the connection",
+    );
+    e(
+        v,
+        "v5-refused-bad-atyp",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &[5, 1, 0, 9, 1, 2])
+            .data(S2C, &[5, 5, 0, 1, 0, 0, 0, 0, 0, 0])
+            .take(),
+        "request with an unknown address type; refused",
+    );
+    let long = vec![b'a'; 255];
+    e(
+        v,
+        "v5-long-name",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &cat(&[&[5, 1, 0, 3, 255], &long, &[1, 0]]))
+            .chunked(S2C, granted, 1)
+            .take(),
+        "a 255-octet name; the reply one octet at a time",
+    );
+    e(
+        v,
+        "v5-early-4k",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &by_name)
+            .data(C2S, &vec![b'x'; 5000])
+            .data(S2C, granted)
+            .take(),
+        "5000 tunnelled bytes before the reply (over the 4 KiB hold)",
+    );
+    e(
+        v,
+        "v5-gaps",
+        c.data(C2S, &[5, 1])
+            .gap(C2S, 1)
+            .data(S2C, &[5, 0])
+            .gap(S2C, 9)
+            .take(),
+        "gaps inside the handshake",
+    );
+    e(
+        v,
+        "v5-gap-early",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, &[5, 0])
+            .data(C2S, &by_name)
+            .data(C2S, b"GET")
+            .gap(C2S, 100)
+            .data(C2S, b"more")
+            .data(S2C, granted)
+            .take(),
+        "a gap in tunnelled bytes held before the reply",
+    );
+    e(
+        v,
+        "v4-connect",
+        c.data(C2S, b"\x04\x01\x01\xbb\xc6\x12\x00\x02alice\x00")
+            .data(S2C, &[0, 90, 0, 0, 0, 0, 0, 0])
+            .data(C2S, b"\x16\x03\x01")
+            .take(),
+        "SOCKS 4 CONNECT with a user id",
+    );
+    e(
+        v,
+        "v4a-name",
+        c.data(
+            C2S,
+            b"\x04\x01\x00\x50\x00\x00\x00\x01\x00www.example.com\x00",
+        )
+        .data(S2C, &[4, 91, 0, 0, 0, 0, 0, 0])
+        .take(),
+        "SOCKS 4a by name, rejected (VN 4 in the reply)",
+    );
+    e(
+        v,
+        "v4-bind",
+        c.data(C2S, b"\x04\x02\x00\x15\xc6\x12\x00\x03\x00")
+            .data(S2C, &[0, 90, 0x13, 0x88, 198, 18, 0, 1])
+            .data(S2C, &[0, 90, 0x13, 0x88, 198, 18, 0, 9, b'2', b'2', b'0'])
+            .take(),
+        "SOCKS 4 BIND: two replies",
+    );
+    e(
+        v,
+        "v4-long-user",
+        c.data(
+            C2S,
+            &cat(&[b"\x04\x01\x00\x50\x01\x02\x03\x04", &[b'u'; 300]]),
+        )
+        .take(),
+        "a user id of 300 octets without NUL",
+    );
+    e(
+        v,
+        "not-socks-reply",
+        c.data(C2S, &[5, 1, 0])
+            .data(S2C, b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            .take(),
+        "a greeting answered by something else",
+    );
+    e(
+        v,
+        "server-first",
+        c.data(S2C, &[5, 0]).data(C2S, &[5, 1, 0]).take(),
+        "the proxy speaks before the client",
+    );
+    e(
+        v,
+        "reverse",
+        c.data(C2S, &[0x4e, 0x5a, 0x8d, 0x08, 0x87, 0x4e])
+            .data(S2C, &[5, 1, 0])
+            .data(C2S, &[5, 0])
+            .take(),
+        "a reverse connection: the responder sends the greeting",
+    );
 }
 
 fn ssh_edges(v: &mut Vec<Seed>) {
