@@ -1172,15 +1172,7 @@ impl TcpApp<'_, '_> {
     /// tunnel's bytes seen so far to [`TcpApp::chunk`].
     fn enter_tunnel(&mut self) {
         match &mut self.f.parser {
-            Parser::Http(p) => {
-                let stats = &mut *self.stats;
-                let names = &mut self.names;
-                let sink = &mut *self.sink;
-                let ctx = self.ctx;
-                p.finish(ctx.ts, &mut |tx: &Transaction| {
-                    http_tx(stats, names, ctx, tx, sink)
-                });
-            }
+            Parser::Http(_) => self.finish_http(),
             Parser::Socks(p) if !self.f.logged => {
                 self.stats.socks_sessions += 1;
                 self.sink.socks(self.ctx, p.session());
@@ -1198,6 +1190,24 @@ impl TcpApp<'_, '_> {
         }
         self.f.flip = false;
         self.f.logged = false;
+    }
+
+    /// The HTTP parser reports the transactions it still holds (at a tunnel's start or the
+    /// flow's end).
+    fn finish_http(&mut self) {
+        let TcpApp {
+            stats,
+            names,
+            f,
+            ctx,
+            sink,
+            ..
+        } = self;
+        if let Parser::Http(p) = &mut f.parser {
+            p.finish(ctx.ts, &mut |tx: &Transaction| {
+                http_tx(stats, names, ctx, tx, &mut **sink)
+            });
+        }
     }
 
     /// A granted SOCKS request: the tunnel takes over with the bytes each direction sent
@@ -1330,17 +1340,8 @@ impl TcpApp<'_, '_> {
 
     /// The flow ended: parsers flush and sessions never completed are logged.
     fn end(&mut self) {
-        let ts = self.ctx.ts;
         match &mut self.f.parser {
-            Parser::Http(p) => {
-                let stats = &mut *self.stats;
-                let names = &mut self.names;
-                let sink = &mut *self.sink;
-                let ctx = self.ctx;
-                p.finish(ts, &mut |tx: &Transaction| {
-                    http_tx(stats, names, ctx, tx, sink)
-                });
-            }
+            Parser::Http(_) => self.finish_http(),
             Parser::Tls(p)
                 if !self.f.logged
                     && (p.session().client_hello.is_some()

@@ -2,7 +2,7 @@
 //!
 //! Every parser here works on borrowed bytes, keeps bounded state, reports malformed input as
 //! an error value or an anomaly counter, and never panics. Streaming parsers (HTTP, TLS, SSH,
-//! DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
+//! SOCKS, DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
 //! told about holes (`gap`) instead of seeing them as data.
 
 pub mod dhcp;
