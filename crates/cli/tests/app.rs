@@ -269,3 +269,203 @@ fn socks_agrees_with_arkime_and_tunnels_are_parsed() {
         "{files_without} captures without SOCKS"
     );
 }
+
+/// The STARTTLS protocols against an independent reading: Arkime's expected sessions for its
+/// own test captures. Where Arkime names SMTP, IMAP, POP3, FTP or PostgreSQL on a connection,
+/// wirescope's flow from the same client port is that protocol (inside a SOCKS tunnel too), or
+/// TLS with a `tls` event when Arkime saw TLS follow (`smtp-starttls.pcap`); where Arkime names none of them, wirescope
+/// labels no flow so.
+#[test]
+fn starttls_protocols_agree_with_arkime() {
+    const OURS: [&str; 5] = ["smtp", "imap", "pop3", "ftp", "pgsql"];
+    fn theirs(p: &str) -> &str {
+        if p == "postgresql" {
+            "pgsql"
+        } else {
+            p
+        }
+    }
+    let dir = corpus().join("robustness/arkime-tests/tests/pcap");
+    let mut pcaps: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "pcap") && p.with_extension("test").is_file()
+        })
+        .collect();
+    pcaps.sort();
+    let (mut checked, mut upgraded, mut files_without) = (0, 0, 0);
+    for pcap in &pcaps {
+        let name = pcap.file_name().unwrap().to_str().unwrap();
+        let t = std::fs::read_to_string(pcap.with_extension("test")).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(&t[t.find('{').unwrap()..])
+            .unwrap_or_else(|e| panic!("{name}.test: {e}"));
+        // (client port, protocol, TLS followed) of Arkime's sessions with one of ours.
+        let mut want = Vec::new();
+        for s in expected["sessions3"].as_array().unwrap() {
+            let b = &s["body"];
+            let protos: Vec<&str> = b["protocol"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+                .unwrap_or_default();
+            if let Some(p) = protos.iter().map(|p| theirs(p)).find(|p| OURS.contains(p)) {
+                let port = b["source"]["port"].as_u64().unwrap();
+                want.push((port, p, protos.contains(&"tls")));
+            }
+        }
+        let out = tmp(&format!("arkime-starttls-{name}.eve"));
+        wirescope(&[
+            "-q",
+            "--no-detect",
+            "-r",
+            pcap.to_str().unwrap(),
+            "--eve",
+            out.to_str().unwrap(),
+        ]);
+        let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let _ = std::fs::remove_file(&out);
+        let flows = of_type(&events, "flow");
+        if want.is_empty() {
+            let labelled: Vec<_> = flows
+                .iter()
+                .filter(|f| f["app_proto"].as_str().is_some_and(|p| OURS.contains(&p)))
+                .collect();
+            assert!(
+                labelled.is_empty(),
+                "{name}: labelled where Arkime finds none: {}",
+                labelled[0]
+            );
+            files_without += 1;
+            continue;
+        }
+        for (port, proto, tls) in want {
+            let mine: Vec<_> = flows
+                .iter()
+                .filter(|f| f["src_port"] == port || f["dest_port"] == port)
+                .collect();
+            assert!(!mine.is_empty(), "{name}: no flow from port {port}");
+            let f = mine[0];
+            if tls {
+                assert_eq!(f["app_proto"], "tls", "{name} {port}: {f}");
+                assert!(
+                    of_type(&events, "tls")
+                        .iter()
+                        .any(|e| e["flow_id"] == f["flow_id"]),
+                    "{name} {port}: no tls event after the switch"
+                );
+                upgraded += 1;
+            } else {
+                assert_eq!(f["app_proto"], proto, "{name} {port}: {f}");
+            }
+            checked += 1;
+        }
+    }
+    // 43 sessions in 17 captures (SMTP through SOCKS 5 among them); 1 switches to TLS.
+    assert!(checked >= 40, "{checked} sessions checked");
+    assert!(upgraded >= 1, "{upgraded} switches to TLS checked");
+    assert!(
+        files_without >= 150,
+        "{files_without} captures without these protocols"
+    );
+}
+
+/// TLS after STARTTLS in the public captures of other projects: the SNI and JA3 that tshark
+/// shows for the ClientHello after the switch (its values, fixed here), on the same flow.
+#[test]
+fn starttls_hands_over_to_tls() {
+    let ndpi = "robustness/nDPI-tests/tests/cfgs/default/pcap";
+    let cases: [(String, &str, &[&str], &[&str]); 7] = [
+        (
+            "attacks/chrissanders-packets/mail_receiver_server_3.pcapng".into(),
+            "smtp",
+            &["mail02.cyberdyne.local"],
+            &["bfec402cadff3c0ba444a4724f2e407b"],
+        ),
+        (
+            "robustness/arkime-tests/tests/pcap/smtp-starttls.pcap".into(),
+            "smtp",
+            &[],
+            &["fab507fe132c544e8a0eb7c394affeae"],
+        ),
+        (
+            format!("{ndpi}/smtp-starttls.pcap"),
+            "smtp",
+            &["dovecot.weberlab.de"],
+            &[
+                "7b38238e17474b8f6d113523bb5a8dd9",
+                "fab507fe132c544e8a0eb7c394affeae",
+            ],
+        ),
+        (
+            format!("{ndpi}/imap-starttls.pcap"),
+            "imap",
+            &[],
+            &["c369db2c355ad05c76f5660af3179b01"],
+        ),
+        (
+            format!("{ndpi}/pop3_stls.pcap"),
+            "pop3",
+            &["pop.lavabit.com"],
+            &["207409c2b30e670ca50e1eac016a4831"],
+        ),
+        (
+            format!("{ndpi}/ftp-start-tls.pcap"),
+            "ftp",
+            &[],
+            &["398076b7fcad56308a762b3c79fe1f44"],
+        ),
+        (
+            format!("{ndpi}/pgsql2.pcapng"),
+            "pgsql",
+            &[],
+            &["8461521d6336a309df8b3e866e9aa77a"],
+        ),
+    ];
+    for (rel, outer, snis, ja3s) in cases {
+        let pcap = corpus().join(&rel);
+        let out = tmp("starttls-handover.eve");
+        let o = wirescope(&[
+            "--no-detect",
+            "-r",
+            pcap.to_str().unwrap(),
+            "--eve",
+            out.to_str().unwrap(),
+        ]);
+        let summary = String::from_utf8_lossy(&o.stdout);
+        let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let _ = std::fs::remove_file(&out);
+        let tls = of_type(&events, "tls");
+        let mut got_ja3: Vec<&str> = tls
+            .iter()
+            .filter_map(|e| e["tls"]["ja3"]["hash"].as_str())
+            .collect();
+        got_ja3.sort_unstable();
+        assert_eq!(got_ja3, ja3s, "{rel}");
+        let got_sni: Vec<&str> = tls
+            .iter()
+            .filter_map(|e| e["tls"]["sni"].as_str())
+            .collect();
+        assert_eq!(got_sni, snis, "{rel}");
+        // Every TLS session is on a flow that began as the cleartext protocol.
+        let flows = of_type(&events, "flow");
+        for e in &tls {
+            let f = flows
+                .iter()
+                .find(|f| f["flow_id"] == e["flow_id"])
+                .unwrap_or_else(|| panic!("{rel}: no flow for {e}"));
+            assert_eq!(f["app_proto"], "tls", "{rel}: {f}");
+        }
+        assert!(
+            summary.contains(&format!("{} switched to TLS", ja3s.len())),
+            "{rel} ({outer}): {summary}"
+        );
+    }
+}

@@ -330,6 +330,13 @@ pub enum AppProto {
     /// A SOCKS 4/5 proxy connection (the flow is reported as the tunnelled protocol once
     /// that is identified).
     Socks,
+    /// SMTP, FTP, IMAP, POP3, PostgreSQL: cleartext protocols followed until they switch to
+    /// TLS (the flow is then reported as TLS).
+    Smtp,
+    Ftp,
+    Imap,
+    Pop3,
+    Pgsql,
     /// Identification ran and gave up: none of the known protocols.
     Failed,
 }
@@ -345,6 +352,11 @@ impl AppProto {
             AppProto::Ssh => "ssh",
             AppProto::Dhcp => "dhcp",
             AppProto::Socks => "socks",
+            AppProto::Smtp => "smtp",
+            AppProto::Ftp => "ftp",
+            AppProto::Imap => "imap",
+            AppProto::Pop3 => "pop3",
+            AppProto::Pgsql => "pgsql",
             AppProto::Failed => "failed",
         }
     }
@@ -358,6 +370,11 @@ impl AppProto {
             AppProto::Ssh => Some("ssh"),
             AppProto::Dhcp => Some("dhcp"),
             AppProto::Socks => Some("socks"),
+            AppProto::Smtp => Some("smtp"),
+            AppProto::Ftp => Some("ftp"),
+            AppProto::Imap => Some("imap"),
+            AppProto::Pop3 => Some("pop3"),
+            AppProto::Pgsql => Some("postgresql"),
             AppProto::Unknown | AppProto::Failed => None,
         }
     }

@@ -20,6 +20,7 @@ use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
 use wirescope_proto::socks::SocksParser;
 use wirescope_proto::ssh::SshParser;
+use wirescope_proto::starttls::{Dialect, StartTlsParser};
 use wirescope_proto::stream::{Budget, Chunk, HalfStream, StreamConfig};
 use wirescope_proto::tls::{TlsConfig, TlsParser};
 use wirescope_proto::Dir;
@@ -248,7 +249,7 @@ impl Fragments {
 /// Counters and top names of the application layer.
 #[derive(Default)]
 pub(crate) struct AppStats {
-    pub flows: [u64; 8],
+    pub flows: [u64; 13],
     pub dns_queries: u64,
     pub dns_responses: u64,
     pub dns_malformed: u64,
@@ -261,6 +262,9 @@ pub(crate) struct AppStats {
     pub tls_versions: std::collections::BTreeMap<&'static str, u64>,
     pub ssh_sessions: u64,
     pub socks_sessions: u64,
+    pub starttls_requests: u64,
+    pub starttls_refusals: u64,
+    pub starttls_upgrades: u64,
     pub dhcp_messages: u64,
     pub dhcp_transactions: u64,
     pub dhcp_malformed: u64,
@@ -340,6 +344,7 @@ struct ParserPool {
     tls: Vec<Box<TlsParser>>,
     ssh: Vec<Box<SshParser>>,
     socks: Vec<Box<SocksParser>>,
+    starttls: Vec<Box<StartTlsParser>>,
     dns_tcp: Vec<[dns::TcpFramer; 2]>,
 }
 
@@ -350,6 +355,7 @@ impl ParserPool {
             Parser::Tls(t) if self.tls.len() < cap => self.tls.push(t),
             Parser::Ssh(x) if self.ssh.len() < cap => self.ssh.push(x),
             Parser::Socks(x) if self.socks.len() < cap => self.socks.push(x),
+            Parser::StartTls(x) if self.starttls.len() < cap => self.starttls.push(x),
             Parser::DnsTcp(f) if self.dns_tcp.len() < cap => self.dns_tcp.push(f),
             _ => {}
         }
@@ -385,6 +391,20 @@ impl ParserPool {
                 }
                 None => Box::new(SocksParser::new()),
             }),
+            AppProto::Smtp | AppProto::Ftp | AppProto::Imap | AppProto::Pop3 | AppProto::Pgsql => {
+                let mut x = self
+                    .starttls
+                    .pop()
+                    .unwrap_or_else(|| Box::new(StartTlsParser::new()));
+                x.reset(match p {
+                    AppProto::Ftp => Dialect::Ftp,
+                    AppProto::Imap => Dialect::Imap,
+                    AppProto::Pop3 => Dialect::Pop3,
+                    AppProto::Pgsql => Dialect::Pgsql,
+                    _ => Dialect::Smtp,
+                });
+                Parser::StartTls(x)
+            }
             _ => Parser::DnsTcp(match self.dns_tcp.pop() {
                 Some(mut f) => {
                     for x in &mut f {
@@ -404,6 +424,7 @@ enum Parser {
     Tls(Box<TlsParser>),
     Ssh(Box<SshParser>),
     Socks(Box<SocksParser>),
+    StartTls(Box<StartTlsParser>),
     DnsTcp([dns::TcpFramer; 2]),
 }
 
@@ -477,6 +498,7 @@ impl FlowApp {
             Parser::Tls(x) => x.reset(),
             Parser::Ssh(x) => x.reset(),
             Parser::Socks(x) => x.reset(),
+            Parser::StartTls(x) => x.reset(Dialect::Smtp),
             Parser::DnsTcp(f) => {
                 for x in f {
                     x.reset();
@@ -530,12 +552,18 @@ fn proto_index(p: AppProto) -> usize {
         AppProto::Dhcp => 5,
         AppProto::Failed => 6,
         AppProto::Socks => 7,
+        AppProto::Smtp => 8,
+        AppProto::Ftp => 9,
+        AppProto::Imap => 10,
+        AppProto::Pop3 => 11,
+        AppProto::Pgsql => 12,
     }
 }
 
 /// Names of the `AppStats::flows` entries.
-pub(crate) const PROTO_NAMES: [&str; 8] = [
-    "unknown", "http", "tls", "dns", "ssh", "dhcp", "failed", "socks",
+pub(crate) const PROTO_NAMES: [&str; 13] = [
+    "unknown", "http", "tls", "dns", "ssh", "dhcp", "failed", "socks", "smtp", "ftp", "imap",
+    "pop3", "pgsql",
 ];
 
 impl AppLayer {
@@ -551,6 +579,7 @@ impl AppLayer {
                 tls: Vec::with_capacity(cfg.pool),
                 ssh: Vec::with_capacity(cfg.pool),
                 socks: Vec::with_capacity(cfg.pool),
+                starttls: Vec::with_capacity(cfg.pool),
                 dns_tcp: Vec::with_capacity(cfg.pool),
             },
             dhcp: dhcp::TxTable::default(),
@@ -1083,6 +1112,7 @@ impl TcpApp<'_, '_> {
                     Parser::Tls(p) => p.gap(dir, n),
                     Parser::Ssh(p) => p.gap(dir, n),
                     Parser::Socks(p) => p.gap(dir, n),
+                    Parser::StartTls(p) => p.gap(dir, n),
                     Parser::DnsTcp(f) => f[dir.index()].gap(),
                     Parser::None => {
                         // Identification needs the stream's first bytes.
@@ -1123,6 +1153,7 @@ impl TcpApp<'_, '_> {
             Guess::Tls => AppProto::Tls,
             Guess::Ssh => AppProto::Ssh,
             Guess::Socks => AppProto::Socks,
+            Guess::StartTls(d) => starttls_proto(d),
             Guess::Dns => AppProto::Dns,
             Guess::Dhcp | Guess::Unknown => {
                 self.f.unknown[i] = true;
@@ -1177,6 +1208,7 @@ impl TcpApp<'_, '_> {
                 self.stats.socks_sessions += 1;
                 self.sink.socks(self.ctx, p.session());
             }
+            Parser::StartTls(p) if !self.f.logged => starttls_stats(self.stats, p),
             _ => {}
         }
         let old = std::mem::replace(&mut self.f.parser, Parser::None);
@@ -1210,20 +1242,27 @@ impl TcpApp<'_, '_> {
         }
     }
 
-    /// A granted SOCKS request: the tunnel takes over with the bytes each direction sent
-    /// after its part of the handshake (`raw` is the direction just fed).
-    fn enter_socks_tunnel(&mut self, raw: Dir) {
-        let Parser::Socks(p) = &mut self.f.parser else {
-            return;
-        };
+    /// A granted SOCKS request or an accepted STARTTLS: the tunnel takes over with the bytes
+    /// each direction sent after its part of the handshake (`raw` is the direction just fed).
+    fn enter_held_tunnel(&mut self, raw: Dir) {
         let flip = self.f.flip;
         let mut held = std::mem::take(&mut self.f.spare);
         let mut lost = [0u64; 2];
         for d in [Dir::ToServer, Dir::ToClient] {
             // Indexed by raw direction; the parser's directions are flipped with the flow.
             let pd = if flip { d.flip() } else { d };
-            p.take_tunnel_bytes(pd, &mut held[d.index()]);
-            lost[d.index()] = p.tunnel_lost(pd);
+            let i = d.index();
+            match &mut self.f.parser {
+                Parser::Socks(p) => {
+                    p.take_tunnel_bytes(pd, &mut held[i]);
+                    lost[i] = p.tunnel_lost(pd);
+                }
+                Parser::StartTls(p) => {
+                    p.take_tunnel_bytes(pd, &mut held[i]);
+                    lost[i] = p.tunnel_lost(pd);
+                }
+                _ => {}
+            }
         }
         self.enter_tunnel();
         // The other direction's bytes were sent first: they were held while this one's
@@ -1304,13 +1343,24 @@ impl TcpApp<'_, '_> {
                     self.sink.socks(self.ctx, p.session());
                 }
                 if p.tunnel_open() {
-                    self.enter_socks_tunnel(raw);
+                    self.enter_held_tunnel(raw);
                 } else if p.failed() && !self.f.logged {
                     // The first bytes looked like SOCKS, the rest did not.
                     self.f.proto = AppProto::Failed;
                     if self.f.outer.is_none() {
                         self.stats.ident_failed += 1;
                     }
+                }
+            }
+            Parser::StartTls(p) => {
+                p.feed(dir, d);
+                // SMTP's `220` greeting may turn out to be FTP's.
+                self.f.proto = starttls_proto(p.dialect());
+                if p.upgraded() {
+                    self.enter_held_tunnel(raw);
+                } else if p.is_finished() && !self.f.logged {
+                    self.f.logged = true;
+                    starttls_stats(self.stats, p);
                 }
             }
             Parser::DnsTcp(f) => {
@@ -1334,6 +1384,7 @@ impl TcpApp<'_, '_> {
             Parser::Tls(_) | Parser::Ssh(_) => self.f.logged,
             Parser::Http(p) => p.is_tunnel(),
             Parser::Socks(p) => p.is_finished(),
+            Parser::StartTls(p) => p.is_finished(),
             _ => self.f.proto == AppProto::Failed,
         }
     }
@@ -1365,9 +1416,32 @@ impl TcpApp<'_, '_> {
                 self.stats.socks_sessions += 1;
                 self.sink.socks(self.ctx, p.session());
             }
+            Parser::StartTls(p) if !self.f.logged => {
+                self.f.logged = true;
+                starttls_stats(self.stats, p);
+            }
             _ => {}
         }
     }
+}
+
+/// The flow's protocol for a STARTTLS dialect.
+fn starttls_proto(d: Dialect) -> AppProto {
+    match d {
+        Dialect::Smtp => AppProto::Smtp,
+        Dialect::Ftp => AppProto::Ftp,
+        Dialect::Imap => AppProto::Imap,
+        Dialect::Pop3 => AppProto::Pop3,
+        Dialect::Pgsql => AppProto::Pgsql,
+    }
+}
+
+/// Counts what a STARTTLS parser saw, once per connection.
+fn starttls_stats(stats: &mut AppStats, p: &StartTlsParser) {
+    let s = p.session();
+    stats.starttls_requests += u64::from(s.requests);
+    stats.starttls_refusals += u64::from(s.refusals);
+    stats.starttls_upgrades += u64::from(s.upgraded);
 }
 
 fn http_tx(
@@ -1438,6 +1512,9 @@ impl AppLayer {
             (&mut a.tls_sessions, b.tls_sessions),
             (&mut a.ssh_sessions, b.ssh_sessions),
             (&mut a.socks_sessions, b.socks_sessions),
+            (&mut a.starttls_requests, b.starttls_requests),
+            (&mut a.starttls_refusals, b.starttls_refusals),
+            (&mut a.starttls_upgrades, b.starttls_upgrades),
             (&mut a.dhcp_messages, b.dhcp_messages),
             (&mut a.dhcp_transactions, b.dhcp_transactions),
             (&mut a.dhcp_malformed, b.dhcp_malformed),
@@ -1573,6 +1650,11 @@ impl AppLayer {
             },
             socks: SocksReport {
                 sessions: st.socks_sessions,
+            },
+            starttls: StartTlsReport {
+                requests: st.starttls_requests,
+                refusals: st.starttls_refusals,
+                upgrades: st.starttls_upgrades,
             },
             dhcp: DhcpReport {
                 messages: st.dhcp_messages,

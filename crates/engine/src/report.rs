@@ -184,6 +184,7 @@ pub struct AppReport {
     pub tls: TlsReport,
     pub ssh: SshReport,
     pub socks: SocksReport,
+    pub starttls: StartTlsReport,
     pub dhcp: DhcpReport,
     pub arp: ArpReport,
     pub reassembly: ReassemblyReport,
@@ -231,6 +232,17 @@ pub struct SshReport {
 pub struct SocksReport {
     /// SOCKS handshakes logged (granted or not).
     pub sessions: u64,
+}
+
+/// Switches to TLS in cleartext protocols (SMTP, FTP, IMAP, POP3, PostgreSQL).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StartTlsReport {
+    /// Upgrade commands clients sent (`STARTTLS`, `AUTH TLS`, `STLS`, `SSLRequest`).
+    pub requests: u64,
+    /// Of those, refused by the server.
+    pub refusals: u64,
+    /// Connections that switched to TLS.
+    pub upgrades: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

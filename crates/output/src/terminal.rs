@@ -424,6 +424,14 @@ fn render_app(a: &AppReport, out: &mut String) {
     if a.socks.sessions > 0 {
         let _ = writeln!(out, "SOCKS          {} handshakes", a.socks.sessions);
     }
+    if a.starttls.requests > 0 {
+        let st = &a.starttls;
+        let _ = writeln!(
+            out,
+            "STARTTLS       {} requests, {} refused, {} switched to TLS",
+            st.requests, st.refusals, st.upgrades
+        );
+    }
     if a.dhcp.messages > 0 {
         let _ = writeln!(
             out,

@@ -311,3 +311,13 @@ fn socks_and_its_tunnels_are_unchanged_by_resegmentation() {
         &["socks", "http"],
     );
 }
+
+#[test]
+fn starttls_hand_over_is_unchanged_by_resegmentation() {
+    // POP3 `STLS` and SMTP `STARTTLS` accepted, then a TLS handshake on the same connection.
+    check(
+        "robustness/nDPI-tests/tests/cfgs/default/pcap/pop3_stls.pcap",
+        &["tls"],
+    );
+    check("robustness/arkime-tests/tests/pcap/smtp-starttls.pcap", &["tls"]);
+}

@@ -12,6 +12,9 @@
 //! - SOCKS: a SOCKS 4/4a request or a SOCKS 5 greeting that is well-formed in every octet (see
 //!   [`crate::socks::looks_like_client`]), from either side; the SOCKS parser then checks the
 //!   proxy's answer and gives up on the flow when it is not SOCKS;
+//! - SMTP, FTP, IMAP, POP3 and PostgreSQL: a server greeting, an SMTP `EHLO`/`HELO` or a
+//!   PostgreSQL client's first message (see [`crate::starttls::looks_like`]), from either
+//!   side; the parser follows them to a switch to TLS;
 //! - DNS over TCP: port 53 (as tshark: whatever is framed there is DNS; the parser counts what
 //!   is malformed);
 //! - DNS over UDP: port 53 (DNS), 5353 (mDNS) or 5355 (LLMNR) with at least a header's 12
@@ -20,9 +23,11 @@
 //! - DHCP: UDP port 67/68 with the BOOTP magic cookie.
 //!
 //! A guess needs at most the first 17 bytes for the HTTP, TLS and SSH signatures and 64 for
-//! SOCKS 4's NUL-terminated strings ([`crate::socks::SIGNATURE_BYTES`]); fewer bytes answer
+//! SOCKS 4's NUL-terminated strings ([`crate::socks::SIGNATURE_BYTES`]) and a greeting's
+//! line ([`crate::starttls::SIGNATURE_BYTES`]); fewer bytes answer
 //! [`Guess::NeedMore`], and the engine gives up after a few kilobytes or packets.
 
+use crate::starttls::{self, Dialect, Signature};
 use crate::Dir;
 
 /// The outcome of looking at some bytes.
@@ -33,6 +38,8 @@ pub enum Guess {
     Ssh,
     /// A SOCKS 4/4a/5 client's first message ([`crate::socks::looks_like_client`]).
     Socks,
+    /// A cleartext protocol that can switch to TLS ([`crate::starttls::looks_like`]).
+    StartTls(Dialect),
     Dns,
     Dhcp,
     /// Too few bytes to tell.
@@ -129,7 +136,13 @@ pub fn tcp_oriented(dir: Dir, first: &[u8], ports: (u16, u16)) -> (Guess, bool) 
         }
         return (Guess::Dns, false);
     }
+    let starttls = starttls::looks_like(first, ports);
+    if let Signature::Yes(d, from_server) = starttls {
+        // Reversed when the protocol's server is the flow's originator.
+        return (Guess::StartTls(d), from_server == (dir == Dir::ToServer));
+    }
     match crate::socks::looks_like_client(first) {
+        _ if starttls == Signature::NeedMore => (Guess::NeedMore, false),
         // The SOCKS client is the side that sent this (a reverse proxy connection makes the
         // flow's responder the client).
         Some(true) => (Guess::Socks, dir == Dir::ToClient),

@@ -2,7 +2,7 @@
 //!
 //! Every parser here works on borrowed bytes, keeps bounded state, reports malformed input as
 //! an error value or an anomaly counter, and never panics. Streaming parsers (HTTP, TLS, SSH,
-//! SOCKS, DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
+//! SOCKS, the STARTTLS protocols, DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
 //! told about holes (`gap`) instead of seeing them as data.
 
 pub mod dhcp;
@@ -12,6 +12,7 @@ pub mod icmp;
 pub mod ident;
 pub mod socks;
 pub mod ssh;
+pub mod starttls;
 pub mod stream;
 pub mod tls;
 

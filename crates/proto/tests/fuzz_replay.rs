@@ -48,6 +48,7 @@ use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
 use wirescope_proto::socks::{self, SocksParser, SocksSession};
 use wirescope_proto::ssh::SshParser;
+use wirescope_proto::starttls::{self, Dialect, StartTlsParser, StartTlsSession};
 use wirescope_proto::stream::{Budget, Chunk, HalfStream, StreamConfig};
 use wirescope_proto::tls::{self, TlsConfig, TlsParser, TlsSession};
 use wirescope_proto::Dir;
@@ -62,8 +63,8 @@ const MIN_SEEDS: usize = 20;
 /// Largest seed file accepted (the corpus is meant to stay small).
 const MAX_SEED_FILE: usize = 64 * 1024;
 
-const TARGETS: [&str; 9] = [
-    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "ident", "stream",
+const TARGETS: [&str; 10] = [
+    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "starttls", "ident", "stream",
 ];
 
 /// A known, reported parser panic: the target, a suffix of the panicking source file, a
@@ -1395,6 +1396,103 @@ impl Target for SocksT {
     }
 }
 
+// --- starttls
+
+/// What one run of the STARTTLS parser produced: the session, the bytes handed over per
+/// direction and those counted as lost.
+type StartTlsRun = (StartTlsSession, [Vec<u8>; 2], [u64; 2]);
+
+fn run_starttls(p: &mut StartTlsParser, evs: &[Ev]) -> StartTlsRun {
+    let mut seen = [false; 2];
+    let mut fed = 0usize;
+    let mut finished: Option<StartTlsSession> = None;
+    for ev in evs {
+        match ev {
+            Ev::Data(d, bytes) => {
+                if !seen[d.index()] {
+                    seen[d.index()] = true;
+                    for n in 0..=bytes.len().min(starttls::SIGNATURE_BYTES + 1) {
+                        for ports in [(1, 2), (21, 4000), (4000, 25)] {
+                            let g = starttls::looks_like(&bytes[..n], ports);
+                            assert!(
+                                n < starttls::SIGNATURE_BYTES || g != starttls::Signature::NeedMore,
+                                "looks_like undecided after {n} bytes"
+                            );
+                        }
+                    }
+                }
+                fed += bytes.len();
+                p.feed(*d, bytes);
+            }
+            Ev::Gap(d, n) => p.gap(*d, u64::from(*n)),
+        }
+        let held = p.buffered_bytes();
+        assert!(
+            held <= 2 * starttls::BUF_CAP && held <= fed,
+            "buffered_bytes {held} (fed {fed})"
+        );
+        let s = *p.session();
+        assert!(
+            s.requests >= s.refusals + u32::from(s.upgraded),
+            "more answers than requests: {s:?}"
+        );
+        assert!(!s.upgraded || p.upgraded(), "upgraded session, parser not");
+        assert!(!p.upgraded() || p.is_finished());
+        if let Some(f) = finished {
+            // Nothing changes once the watch is over.
+            assert_eq!(f, s, "session changed after the parser finished");
+        } else if p.is_finished() {
+            finished = Some(s);
+        }
+    }
+    let mut out = [Vec::new(), Vec::new()];
+    let mut lost = [0; 2];
+    if p.upgraded() {
+        for d in [Dir::ToServer, Dir::ToClient] {
+            p.take_tunnel_bytes(d, &mut out[d.index()]);
+            assert!(out[d.index()].len() <= starttls::BUF_CAP);
+            lost[d.index()] = p.tunnel_lost(d);
+        }
+    }
+    (*p.session(), out, lost)
+}
+
+struct StartTlsT;
+
+const DIALECTS: [Dialect; 5] = [
+    Dialect::Smtp,
+    Dialect::Ftp,
+    Dialect::Imap,
+    Dialect::Pop3,
+    Dialect::Pgsql,
+];
+
+impl Target for StartTlsT {
+    const SHAPE: Shape = Shape::Conv;
+    const PARTS: &'static [&'static str] = &["smtp", "ftp", "imap", "pop3", "pgsql"];
+
+    fn new() -> Self {
+        StartTlsT
+    }
+
+    fn run(&mut self, part: usize, input: &[u8]) {
+        let evs = decode_conv(input);
+        let dialect = DIALECTS[part];
+        let mut p = StartTlsParser::new();
+        p.reset(dialect);
+        let first = run_starttls(&mut p, &evs);
+        p.reset(dialect);
+        let again = run_starttls(&mut p, &evs);
+        assert!(first == again, "reset() parser gave a different result");
+        if !matches!(dialect, Dialect::Smtp | Dialect::Ftp) {
+            assert_eq!(
+                first.0.dialect, dialect,
+                "only SMTP and FTP share a greeting"
+            );
+        }
+    }
+}
+
 // --- ident
 
 /// `[kind][port_a:u16][port_b:u16][first bytes]`; missing header bytes are 0.
@@ -1714,6 +1812,11 @@ fn replay_socks() {
 }
 
 #[test]
+fn replay_starttls() {
+    check::<StartTlsT>("starttls");
+}
+
+#[test]
 fn replay_ident() {
     check::<IdentT>("ident");
 }
@@ -1742,6 +1845,7 @@ fn run_once(target: &str, input: &[u8]) -> Option<Panicked> {
         "tls" => go::<TlsT>(input),
         "ssh" => go::<SshT>(input),
         "socks" => go::<SocksT>(input),
+        "starttls" => go::<StartTlsT>(input),
         "ident" => go::<IdentT>(input),
         "stream" => go::<StreamT>(input),
         other => panic!("unknown target {other}"),

@@ -39,8 +39,8 @@ Regenerates crates/proto/fuzz/corpus from the shared capture corpus and hand-mad
 const MAX_SEED: usize = 16 * 1024;
 
 /// Fuzz targets, in the order of the README.
-const TARGETS: [&str; 9] = [
-    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "ident", "stream",
+const TARGETS: [&str; 10] = [
+    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "starttls", "ident", "stream",
 ];
 
 /// Per target: most seeds taken from one capture file, and most capture seeds in all.
@@ -53,6 +53,7 @@ fn caps(target: &str) -> (usize, usize) {
         "tls" => (2, 36),
         "ssh" => (3, 20),
         "socks" => (3, 20),
+        "starttls" => (2, 24),
         "dns_tcp" => (4, 24),
         "stream" => (2, 40),
         _ => (0, 0),
@@ -850,6 +851,19 @@ fn classify(c: &Conn<'_>, first: &[Vec<u8>; 2]) -> Option<&'static str> {
     if any(&socks) {
         return Some("socks");
     }
+    // A mail or FTP greeting, SMTP's EHLO, or PostgreSQL's SSLRequest / StartupMessage.
+    let greeting = [&b"220 "[..], b"220-", b"* OK ", b"+OK "]
+        .iter()
+        .any(|g| sc.starts_with(g));
+    let client = cs.starts_with(b"EHLO ")
+        || cs.starts_with(b"HELO ")
+        || matches!(
+            &cs[..],
+            [0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f, ..] | [0, 0, _, _, 0, 3, 0, 0, ..]
+        );
+    if greeting || client {
+        return Some("starttls");
+    }
     None
 }
 
@@ -1070,6 +1084,7 @@ fn edge_seeds() -> Vec<Seed> {
     tls_edges(&mut v);
     ssh_edges(&mut v);
     socks_edges(&mut v);
+    starttls_edges(&mut v);
     ident_edges(&mut v);
     stream_edges(&mut v);
     v
@@ -3099,6 +3114,110 @@ fn ssh_edges(v: &mut Vec<Seed>) {
             .data(C2S, &ck)
             .take(),
         "NEWKEYS before KEXINIT, then a KEXINIT that must be ignored",
+    );
+}
+
+// --- STARTTLS
+
+fn starttls_edges(v: &mut Vec<Seed>) {
+    let e = |v: &mut Vec<Seed>, n: &str, b: Vec<u8>, w: &str| v.push(edge("starttls", n, b, w));
+    let mut c = Conv::default();
+    let hello: &[u8] = &[0x16, 3, 1, 0, 0x2e, 1, 0, 0, 0x2a, 3, 3];
+    e(
+        v,
+        "smtp-pipelined",
+        c.data(S2C, b"220 mx.example ESMTP\r\n")
+            .data(C2S, b"EHLO a.example\r\nSTARTTLS\r\n")
+            .data(S2C, b"250-mx.example\r\n250 STARTTLS\r\n220 go ahead\r\n")
+            .data(C2S, hello)
+            .take(),
+        "EHLO and STARTTLS in one segment, both answers in one",
+    );
+    e(
+        v,
+        "smtp-refused-replay",
+        c.data(S2C, b"220 mx ESMTP\r\n")
+            .data(C2S, b"STARTTLS\r\nMAIL FROM:<a@b.example>\r\n")
+            .data(S2C, b"454 4.7.0 TLS not available\r\n250 ok\r\n")
+            .take(),
+        "a refusal while the next command is held",
+    );
+    e(
+        v,
+        "ftp-auth-tls",
+        c.data(S2C, b"220-Welcome\r\n220 (vsFTPd 3.0.3)\r\n")
+            .data(C2S, b"SYST\r\nAUTH TLS\r\n")
+            .data(S2C, b"215 UNIX\r\n150 prelim\r\n234 Proceed\r\n")
+            .data(C2S, hello)
+            .take(),
+        "a multi-line greeting, a preliminary reply, AUTH TLS accepted",
+    );
+    e(
+        v,
+        "imap-tagged",
+        c.data(S2C, b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n")
+            .data(C2S, b"a1 STARTTLS\r\n")
+            .data(S2C, b"* OK untagged\r\nb1 OK other\r\na1 OK Begin TLS\r\n")
+            .data(C2S, hello)
+            .take(),
+        "untagged and foreign-tag answers before the command's",
+    );
+    e(
+        v,
+        "pop3-capa-stls",
+        c.data(S2C, b"+OK ready\r\n")
+            .data(C2S, b"CAPA\r\n")
+            .data(S2C, b"+OK list\r\nSTLS\r\n-ERR-ish\r\n.\r\n")
+            .data(C2S, b"STLS\r\n")
+            .data(S2C, b"+OK go\r\n")
+            .data(C2S, hello)
+            .take(),
+        "a multi-line answer, then STLS accepted",
+    );
+    e(
+        v,
+        "pgsql-ssl",
+        c.data(C2S, &[0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f])
+            .data(S2C, b"S")
+            .data(C2S, hello)
+            .take(),
+        "PostgreSQL SSLRequest accepted",
+    );
+    e(
+        v,
+        "pgsql-refused",
+        c.data(C2S, &[0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f])
+            .data(S2C, b"N")
+            .data(C2S, b"\x00\x00\x00\x0d\x00\x03\x00\x00user\x00")
+            .take(),
+        "PostgreSQL SSLRequest refused, then a cleartext StartupMessage",
+    );
+    e(
+        v,
+        "gaps",
+        c.data(C2S, b"STAR")
+            .gap(C2S, 10)
+            .data(C2S, b"TLS\r\nSTARTTLS\r\n")
+            .gap(C2S, 100)
+            .data(C2S, hello)
+            .data(S2C, b"220 go\r\n")
+            .take(),
+        "a gap inside a command and one in the held bytes",
+    );
+    e(
+        v,
+        "long-line",
+        c.data(S2C, &cat(&[b"220 ", &[b'x'; 5000]])).take(),
+        "a greeting without a line end past the run bound",
+    );
+    e(
+        v,
+        "held-overflow",
+        c.data(C2S, b"STARTTLS\r\n")
+            .data(C2S, &[0x16; 5000])
+            .data(S2C, b"220 go\r\n")
+            .take(),
+        "more held client bytes than the hand-over keeps",
     );
 }
 

@@ -1,0 +1,408 @@
+#![allow(clippy::unwrap_used, reason = "test")]
+
+use super::*;
+
+const C: Dir = Dir::ToServer;
+const S: Dir = Dir::ToClient;
+
+/// The first octets of a TLS ClientHello record.
+const HELLO: &[u8] = &[0x16, 0x03, 0x01, 0x00, 0x70, 0x01];
+
+fn parser(d: Dialect) -> StartTlsParser {
+    let mut p = StartTlsParser::new();
+    p.reset(d);
+    p
+}
+
+fn tunnel(p: &mut StartTlsParser, dir: Dir) -> Vec<u8> {
+    let mut v = Vec::new();
+    p.take_tunnel_bytes(dir, &mut v);
+    v
+}
+
+/// Feeds a conversation, one `(direction, bytes)` at a time.
+fn run(p: &mut StartTlsParser, talk: &[(Dir, &[u8])]) {
+    for (d, b) in talk {
+        p.feed(*d, b);
+    }
+}
+
+const SMTP: &[(Dir, &[u8])] = &[
+    (S, b"220 mx.example ESMTP ready\r\n"),
+    (C, b"EHLO client.example\r\n"),
+    (S, b"250-mx.example\r\n250-STARTTLS\r\n250 CHUNKING\r\n"),
+    (C, b"STARTTLS\r\n"),
+    (S, b"220 2.0.0 Ready to start TLS\r\n"),
+    (C, HELLO),
+];
+
+#[test]
+fn smtp_starttls_accepted_hands_over_the_client_hello() {
+    let mut p = parser(Dialect::Smtp);
+    run(&mut p, SMTP);
+    assert!(p.upgraded() && p.is_finished());
+    let s = p.session();
+    assert_eq!(
+        (s.dialect, s.requests, s.refusals, s.upgraded),
+        (Dialect::Smtp, 1, 0, true)
+    );
+    assert_eq!(tunnel(&mut p, C), HELLO);
+    assert!(tunnel(&mut p, S).is_empty());
+    assert_eq!(p.buffered_bytes(), 0);
+}
+
+#[test]
+fn every_split_of_the_conversation_gives_the_same_hand_over() {
+    // One direction's bytes cut at every point, the other's whole.
+    for (k, &(dir, bytes)) in SMTP.iter().enumerate() {
+        for cut in 0..=bytes.len() {
+            let mut p = parser(Dialect::Smtp);
+            for (i, &(d, b)) in SMTP.iter().enumerate() {
+                if i == k {
+                    p.feed(dir, &bytes[..cut]);
+                    p.feed(dir, &bytes[cut..]);
+                } else {
+                    p.feed(d, b);
+                }
+            }
+            assert!(p.upgraded(), "message {k} cut at {cut}");
+            assert_eq!(tunnel(&mut p, C), HELLO, "message {k} cut at {cut}");
+        }
+    }
+    // Byte by byte.
+    let mut p = parser(Dialect::Smtp);
+    for &(d, b) in SMTP {
+        for x in b.chunks(1) {
+            p.feed(d, x);
+        }
+    }
+    assert!(p.upgraded());
+    assert_eq!(tunnel(&mut p, C), HELLO);
+}
+
+#[test]
+fn pipelined_commands_are_answered_before_the_upgrade_request() {
+    // EHLO and STARTTLS in one segment: EHLO's 250 is not the answer to STARTTLS.
+    let mut p = parser(Dialect::Smtp);
+    run(
+        &mut p,
+        &[
+            (S, b"220 mx ESMTP\r\n"),
+            (C, b"EHLO a\r\nSTARTTLS\r\n"),
+            (S, b"250-mx\r\n250 STARTTLS\r\n"),
+        ],
+    );
+    assert_eq!(p.session().refusals, 0);
+    assert!(!p.upgraded());
+    p.feed(S, b"220 go ahead\r\n");
+    assert!(p.upgraded());
+}
+
+#[test]
+fn server_bytes_after_the_positive_answer_are_tls() {
+    let mut p = parser(Dialect::Smtp);
+    run(
+        &mut p,
+        &[(C, b"EHLO a\r\n"), (S, b"250 ok\r\n"), (C, b"STARTTLS\r\n")],
+    );
+    let mut answer = b"220 ready\r\n".to_vec();
+    answer.extend_from_slice(&[0x16, 3, 3]);
+    p.feed(S, &answer);
+    assert!(p.upgraded());
+    assert_eq!(tunnel(&mut p, S), [0x16, 3, 3]);
+}
+
+#[test]
+fn a_refusal_puts_the_held_client_bytes_back_into_the_command_stream() {
+    let mut p = parser(Dialect::Smtp);
+    run(
+        &mut p,
+        &[
+            (S, b"220 mx ESMTP\r\n"),
+            (C, b"EHLO a\r\n"),
+            (S, b"250 mx\r\n"),
+            (C, b"STARTTLS\r\n"),
+            // The client's next command reaches the parser before the refusal.
+            (C, b"MAIL FROM:<a@b>\r\n"),
+        ],
+    );
+    assert!(!p.is_finished());
+    assert_eq!(p.buffered_bytes(), 17);
+    p.feed(S, b"454 4.7.0 TLS not available\r\n");
+    let s = p.session();
+    assert_eq!((s.requests, s.refusals, s.upgraded), (1, 1, false));
+    // MAIL ends the watch: no upgrade can follow it.
+    assert!(p.is_finished() && !p.upgraded());
+    assert_eq!(p.buffered_bytes(), 0);
+}
+
+#[test]
+fn a_refused_request_can_be_repeated() {
+    let mut p = parser(Dialect::Smtp);
+    run(
+        &mut p,
+        &[
+            (C, b"STARTTLS\r\n"),
+            (S, b"454 later\r\n"),
+            (C, b"STARTTLS\r\n"),
+            (S, b"220 now\r\n"),
+        ],
+    );
+    let s = p.session();
+    assert_eq!((s.requests, s.refusals, s.upgraded), (2, 1, true));
+}
+
+#[test]
+fn ftp_auth_tls_on_a_non_ftp_port_is_told_by_the_command() {
+    // The greeting alone says SMTP (port unknown, no wording); AUTH TLS decides FTP.
+    let mut p = parser(Dialect::Smtp);
+    run(
+        &mut p,
+        &[
+            (S, b"220 \"Authorized users only\"\r\n"),
+            (C, b"AUTH TLS\r\n"),
+        ],
+    );
+    assert_eq!(p.dialect(), Dialect::Ftp);
+    // SMTP's 220 is not FTP's positive answer to AUTH.
+    p.feed(S, b"220 hello again\r\n");
+    assert!(!p.upgraded());
+    assert_eq!(p.session().refusals, 1);
+    run(
+        &mut p,
+        &[
+            (C, b"auth ssl\r\n"),
+            (S, b"234 Proceed with negotiation.\r\n"),
+        ],
+    );
+    assert!(p.upgraded());
+    assert_eq!(p.session().requests, 2);
+}
+
+#[test]
+fn ftp_greeting_wording_and_preliminary_replies() {
+    let mut p = parser(Dialect::Smtp);
+    p.feed(S, b"220 (vsFTPd 3.0.3)\r\n");
+    assert_eq!(p.dialect(), Dialect::Ftp);
+    // SYST and a LIST whose 150 is preliminary: two final replies are due.
+    run(
+        &mut p,
+        &[
+            (C, b"SYST\r\nLIST\r\nAUTH TLS\r\n"),
+            (
+                S,
+                b"215 UNIX Type: L8\r\n150 Here comes the listing.\r\n226 Done.\r\n",
+            ),
+        ],
+    );
+    assert!(!p.upgraded() && p.session().refusals == 0);
+    p.feed(S, b"234 ok\r\n");
+    assert!(p.upgraded());
+}
+
+#[test]
+fn imap_answer_is_matched_by_tag() {
+    let mut p = parser(Dialect::Imap);
+    run(
+        &mut p,
+        &[
+            (S, b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"),
+            (C, b". CAPABILITY\r\n"),
+            (
+                S,
+                b"* CAPABILITY IMAP4rev1 STARTTLS\r\n. OK CAPABILITY completed\r\n",
+            ),
+            (C, b"a2 STARTTLS\r\n"),
+            // Untagged data and another tag are not the answer.
+            (S, b"* OK still here\r\n. OK late\r\n"),
+        ],
+    );
+    assert!(!p.upgraded());
+    p.feed(S, b"a2 OK Begin TLS negotiation now\r\n");
+    assert!(p.upgraded());
+}
+
+#[test]
+fn imap_no_is_a_refusal_and_login_ends_the_watch() {
+    let mut p = parser(Dialect::Imap);
+    run(
+        &mut p,
+        &[
+            (C, b"t1 STARTTLS\r\n"),
+            (S, b"t1 NO not now\r\n"),
+            (C, b"t2 LOGIN a b\r\n"),
+        ],
+    );
+    assert_eq!(p.session().refusals, 1);
+    assert!(p.is_finished() && !p.upgraded());
+}
+
+#[test]
+fn pop3_multi_line_answers_do_not_count_as_replies() {
+    let mut p = parser(Dialect::Pop3);
+    run(
+        &mut p,
+        &[
+            (S, b"+OK lavad\r\n"),
+            (C, b"AUTH\r\n"),
+            (S, b"-ERR Unrecognized command.\r\n"),
+            (C, b"CAPA\r\n"),
+            (
+                S,
+                b"+OK Capabilities follow.\r\nTOP\r\nSTLS\r\n-ERR-looking line\r\n.\r\n",
+            ),
+            (C, b"STLS\r\n"),
+        ],
+    );
+    // The capability list's last lines are content; the list's "+OK" answered CAPA.
+    assert!(!p.upgraded());
+    assert_eq!(p.session().refusals, 0);
+    p.feed(S, b"+OK Ready to start TLS negotiation.\r\n");
+    assert!(p.upgraded());
+}
+
+#[test]
+fn pgsql_ssl_request_accepted_or_refused() {
+    let ssl = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    let mut p = parser(Dialect::Pgsql);
+    p.feed(C, &ssl[..3]);
+    p.feed(C, &ssl[3..]);
+    p.feed(C, HELLO);
+    assert!(!p.upgraded());
+    p.feed(S, b"S");
+    assert!(p.upgraded());
+    assert_eq!(tunnel(&mut p, C), HELLO);
+
+    let mut p = parser(Dialect::Pgsql);
+    run(&mut p, &[(C, &ssl), (S, b"N")]);
+    let s = p.session();
+    assert_eq!((s.requests, s.refusals, s.upgraded), (1, 1, false));
+    assert!(p.is_finished());
+
+    // A cleartext StartupMessage: nothing to watch.
+    let mut p = parser(Dialect::Pgsql);
+    p.feed(C, &[0, 0, 0, 40, 0, 3, 0, 0, b'u', b's', b'e', b'r', 0]);
+    assert!(p.is_finished() && !p.upgraded());
+}
+
+#[test]
+fn held_bytes_are_bounded_and_gaps_in_them_are_counted() {
+    let mut p = parser(Dialect::Pop3);
+    p.feed(C, b"STLS\r\n");
+    p.feed(C, &vec![0x16; BUF_CAP + 100]);
+    assert_eq!(p.buffered_bytes(), BUF_CAP);
+    assert_eq!(p.tunnel_lost(C), 100);
+    p.gap(C, 50);
+    p.feed(C, &[1, 2, 3]);
+    assert_eq!(p.tunnel_lost(C), 153);
+    p.feed(S, b"+OK go\r\n");
+    assert!(p.upgraded());
+    assert_eq!(tunnel(&mut p, C).len(), BUF_CAP);
+}
+
+#[test]
+fn a_gap_in_the_commands_resumes_at_the_next_line() {
+    let mut p = parser(Dialect::Smtp);
+    p.feed(C, b"STAR");
+    p.gap(C, 10);
+    // The rest of the broken line is skipped, the next line counts.
+    p.feed(C, b"TTLS\r\nSTARTTLS\r\n");
+    assert_eq!(p.session().requests, 1);
+    p.feed(S, b"220 go\r\n");
+    assert!(p.upgraded());
+}
+
+#[test]
+fn the_watch_is_bounded() {
+    // No line end: not a line protocol.
+    let mut p = parser(Dialect::Smtp);
+    p.feed(S, &vec![b'x'; MAX_LINE_RUN + 1]);
+    assert!(p.is_finished() && !p.upgraded());
+    // Too many commands.
+    let mut p = parser(Dialect::Ftp);
+    for _ in 0..=MAX_COMMANDS {
+        p.feed(C, b"NOOP\r\n");
+    }
+    assert!(p.is_finished());
+    // A long line is judged by its start and does not grow the buffer.
+    let mut p = parser(Dialect::Smtp);
+    let mut long = b"STARTTLS".to_vec();
+    long.extend(std::iter::repeat_n(b' ', 3000));
+    long.extend_from_slice(b"\r\n");
+    p.feed(C, &long);
+    assert_eq!(p.session().requests, 1);
+}
+
+#[test]
+fn smtp_data_ends_the_watch_so_a_body_cannot_ask_for_tls() {
+    let mut p = parser(Dialect::Smtp);
+    run(
+        &mut p,
+        &[(C, b"EHLO a\r\nMAIL FROM:<a@b>\r\n"), (C, b"STARTTLS\r\n")],
+    );
+    assert!(p.is_finished());
+    assert_eq!(p.session().requests, 0);
+}
+
+#[test]
+fn signatures() {
+    let none = (1000, 2000);
+    assert_eq!(
+        looks_like(b"220 mx.google.com ESMTP\r\n", none),
+        Signature::Yes(Dialect::Smtp, true)
+    );
+    assert_eq!(
+        looks_like(b"220-hello\r\n", (21, 5000)),
+        Signature::Yes(Dialect::Ftp, true)
+    );
+    assert_eq!(
+        looks_like(b"* OK [CAPABILITY IMAP4rev1]\r\n", none),
+        Signature::Yes(Dialect::Imap, true)
+    );
+    assert_eq!(
+        looks_like(b"+OK lavad\r\n", none),
+        Signature::Yes(Dialect::Pop3, true)
+    );
+    assert_eq!(
+        looks_like(b"EHLO client\r\n", none),
+        Signature::Yes(Dialect::Smtp, false)
+    );
+    assert_eq!(
+        looks_like(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], none),
+        Signature::Yes(Dialect::Pgsql, false)
+    );
+    assert_eq!(
+        looks_like(&[0, 0, 0, 0x29, 0, 3, 0, 0, b'u'], none),
+        Signature::Yes(Dialect::Pgsql, false)
+    );
+    // Redis' "+OK" has no text; binary after the prefix is not a greeting.
+    assert_eq!(looks_like(b"+OK\r\n", none), Signature::No);
+    assert_eq!(looks_like(b"220 \x01\x02", none), Signature::No);
+    assert_eq!(looks_like(b"GET / HTTP/1.1\r\n", none), Signature::No);
+    assert_eq!(looks_like(&[0, 0, 0, 8, 1, 2, 3, 4], none), Signature::No);
+    assert_eq!(looks_like(&[0, 1, 0, 0], none), Signature::No);
+    // Too short to tell.
+    assert_eq!(looks_like(b"22", none), Signature::NeedMore);
+    assert_eq!(looks_like(b"* OK hel", none), Signature::NeedMore);
+    assert_eq!(looks_like(&[0, 0, 0], none), Signature::NeedMore);
+    // A greeting longer than the signature window is decided at its end.
+    let long = [b"220 ".as_slice(), &[b'a'; 100]].concat();
+    assert_eq!(
+        looks_like(&long[..SIGNATURE_BYTES], none),
+        Signature::Yes(Dialect::Smtp, true)
+    );
+}
+
+#[test]
+fn signature_decides_within_its_window() {
+    let samples: [&[u8]; 4] = [
+        b"220 mx.google.com ESMTP s4si9696358qcc.63 - gsmtp and a long tail of text\r\n",
+        b"* OK [CAPABILITY IMAP4rev1 CHILDREN ENABLE ID IDLE LIST-EXTENDED LIST-STATUS]\r\n",
+        b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us> with more words here\r\n",
+        b"xyz",
+    ];
+    for s in samples {
+        let k = s.len().min(SIGNATURE_BYTES);
+        assert_ne!(looks_like(&s[..k], (1, 2)), Signature::NeedMore);
+    }
+}
