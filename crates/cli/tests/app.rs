@@ -271,13 +271,14 @@ fn socks_agrees_with_arkime_and_tunnels_are_parsed() {
 }
 
 /// The STARTTLS protocols against an independent reading: Arkime's expected sessions for its
-/// own test captures. Where Arkime names SMTP, IMAP, POP3, FTP or PostgreSQL on a connection,
+/// own test captures. Where Arkime names SMTP, IMAP, POP3, FTP, PostgreSQL or MySQL on a
+/// connection,
 /// wirescope's flow from the same client port is that protocol (inside a SOCKS tunnel too), or
 /// TLS with a `tls` event when Arkime saw TLS follow (`smtp-starttls.pcap`); where Arkime names none of them, wirescope
 /// labels no flow so.
 #[test]
 fn starttls_protocols_agree_with_arkime() {
-    const OURS: [&str; 5] = ["smtp", "imap", "pop3", "ftp", "pgsql"];
+    const OURS: [&str; 6] = ["smtp", "imap", "pop3", "ftp", "pgsql", "mysql"];
     fn theirs(p: &str) -> &str {
         if p == "postgresql" {
             "pgsql"
@@ -364,9 +365,9 @@ fn starttls_protocols_agree_with_arkime() {
             checked += 1;
         }
     }
-    // 43 sessions in 17 captures (SMTP through SOCKS 5 among them); 1 switches to TLS.
-    assert!(checked >= 40, "{checked} sessions checked");
-    assert!(upgraded >= 1, "{upgraded} switches to TLS checked");
+    // 49 sessions in 21 captures (SMTP through SOCKS 5 among them); 2 switch to TLS.
+    assert!(checked >= 45, "{checked} sessions checked");
+    assert!(upgraded >= 2, "{upgraded} switches to TLS checked");
     assert!(
         files_without >= 150,
         "{files_without} captures without these protocols"
@@ -378,7 +379,7 @@ fn starttls_protocols_agree_with_arkime() {
 #[test]
 fn starttls_hands_over_to_tls() {
     let ndpi = "robustness/nDPI-tests/tests/cfgs/default/pcap";
-    let cases: [(String, &str, &[&str], &[&str]); 7] = [
+    let cases: [(String, &str, &[&str], &[&str]); 10] = [
         (
             "attacks/chrissanders-packets/mail_receiver_server_3.pcapng".into(),
             "smtp",
@@ -423,6 +424,25 @@ fn starttls_hands_over_to_tls() {
             "pgsql",
             &[],
             &["8461521d6336a309df8b3e866e9aa77a"],
+        ),
+        (
+            "robustness/arkime-tests/tests/pcap/mysql-tls.pcap".into(),
+            "mysql",
+            &[],
+            &["3509fd9d38bde48d8abc69cd321c0ba0"],
+        ),
+        (
+            format!("{ndpi}/mysql.pcapng"),
+            "mysql",
+            &[],
+            &["dd99f0b11b7a721ecdb698a10a9585cb"],
+        ),
+        (
+            "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/pcapng-example.pcapng"
+                .into(),
+            "mysql",
+            &[],
+            &["b1fbf71983dc2a72277e70ec11e3a979"],
         ),
     ];
     for (rel, outer, snis, ja3s) in cases {

@@ -330,13 +330,14 @@ pub enum AppProto {
     /// A SOCKS 4/5 proxy connection (the flow is reported as the tunnelled protocol once
     /// that is identified).
     Socks,
-    /// SMTP, FTP, IMAP, POP3, PostgreSQL: cleartext protocols followed until they switch to
+    /// SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL: cleartext protocols followed until they switch to
     /// TLS (the flow is then reported as TLS).
     Smtp,
     Ftp,
     Imap,
     Pop3,
     Pgsql,
+    Mysql,
     /// Identification ran and gave up: none of the known protocols.
     Failed,
 }
@@ -357,6 +358,7 @@ impl AppProto {
             AppProto::Imap => "imap",
             AppProto::Pop3 => "pop3",
             AppProto::Pgsql => "pgsql",
+            AppProto::Mysql => "mysql",
             AppProto::Failed => "failed",
         }
     }
@@ -375,6 +377,7 @@ impl AppProto {
             AppProto::Imap => Some("imap"),
             AppProto::Pop3 => Some("pop3"),
             AppProto::Pgsql => Some("postgresql"),
+            AppProto::Mysql => Some("mysql"),
             AppProto::Unknown | AppProto::Failed => None,
         }
     }

@@ -249,7 +249,7 @@ impl Fragments {
 /// Counters and top names of the application layer.
 #[derive(Default)]
 pub(crate) struct AppStats {
-    pub flows: [u64; 13],
+    pub flows: [u64; 14],
     pub dns_queries: u64,
     pub dns_responses: u64,
     pub dns_malformed: u64,
@@ -391,7 +391,12 @@ impl ParserPool {
                 }
                 None => Box::new(SocksParser::new()),
             }),
-            AppProto::Smtp | AppProto::Ftp | AppProto::Imap | AppProto::Pop3 | AppProto::Pgsql => {
+            AppProto::Smtp
+            | AppProto::Ftp
+            | AppProto::Imap
+            | AppProto::Pop3
+            | AppProto::Pgsql
+            | AppProto::Mysql => {
                 let mut x = self
                     .starttls
                     .pop()
@@ -401,6 +406,7 @@ impl ParserPool {
                     AppProto::Imap => Dialect::Imap,
                     AppProto::Pop3 => Dialect::Pop3,
                     AppProto::Pgsql => Dialect::Pgsql,
+                    AppProto::Mysql => Dialect::Mysql,
                     _ => Dialect::Smtp,
                 });
                 Parser::StartTls(x)
@@ -557,13 +563,14 @@ fn proto_index(p: AppProto) -> usize {
         AppProto::Imap => 10,
         AppProto::Pop3 => 11,
         AppProto::Pgsql => 12,
+        AppProto::Mysql => 13,
     }
 }
 
 /// Names of the `AppStats::flows` entries.
-pub(crate) const PROTO_NAMES: [&str; 13] = [
+pub(crate) const PROTO_NAMES: [&str; 14] = [
     "unknown", "http", "tls", "dns", "ssh", "dhcp", "failed", "socks", "smtp", "ftp", "imap",
-    "pop3", "pgsql",
+    "pop3", "pgsql", "mysql",
 ];
 
 impl AppLayer {
@@ -1433,6 +1440,7 @@ fn starttls_proto(d: Dialect) -> AppProto {
         Dialect::Imap => AppProto::Imap,
         Dialect::Pop3 => AppProto::Pop3,
         Dialect::Pgsql => AppProto::Pgsql,
+        Dialect::Mysql => AppProto::Mysql,
     }
 }
 

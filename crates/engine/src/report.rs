@@ -234,10 +234,10 @@ pub struct SocksReport {
     pub sessions: u64,
 }
 
-/// Switches to TLS in cleartext protocols (SMTP, FTP, IMAP, POP3, PostgreSQL).
+/// Switches to TLS in cleartext protocols (SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StartTlsReport {
-    /// Upgrade commands clients sent (`STARTTLS`, `AUTH TLS`, `STLS`, `SSLRequest`).
+    /// Upgrade commands clients sent (`STARTTLS`, `AUTH TLS`, `STLS`, `SSLRequest`, MySQL SSL).
     pub requests: u64,
     /// Of those, refused by the server.
     pub refusals: u64,

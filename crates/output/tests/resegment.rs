@@ -319,5 +319,8 @@ fn starttls_hand_over_is_unchanged_by_resegmentation() {
         "robustness/nDPI-tests/tests/cfgs/default/pcap/pop3_stls.pcap",
         &["tls"],
     );
-    check("robustness/arkime-tests/tests/pcap/smtp-starttls.pcap", &["tls"]);
+    check(
+        "robustness/arkime-tests/tests/pcap/smtp-starttls.pcap",
+        &["tls"],
+    );
 }

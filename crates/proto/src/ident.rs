@@ -12,8 +12,8 @@
 //! - SOCKS: a SOCKS 4/4a request or a SOCKS 5 greeting that is well-formed in every octet (see
 //!   [`crate::socks::looks_like_client`]), from either side; the SOCKS parser then checks the
 //!   proxy's answer and gives up on the flow when it is not SOCKS;
-//! - SMTP, FTP, IMAP, POP3 and PostgreSQL: a server greeting, an SMTP `EHLO`/`HELO` or a
-//!   PostgreSQL client's first message (see [`crate::starttls::looks_like`]), from either
+//! - SMTP, FTP, IMAP, POP3, PostgreSQL and MySQL: a server greeting, an SMTP `EHLO`/`HELO`
+//!   or a PostgreSQL client's first message (see [`crate::starttls::looks_like`]), from either
 //!   side; the parser follows them to a switch to TLS;
 //! - DNS over TCP: port 53 (as tshark: whatever is framed there is DNS; the parser counts what
 //!   is malformed);
@@ -142,10 +142,11 @@ pub fn tcp_oriented(dir: Dir, first: &[u8], ports: (u16, u16)) -> (Guess, bool) 
         return (Guess::StartTls(d), from_server == (dir == Dir::ToServer));
     }
     match crate::socks::looks_like_client(first) {
-        _ if starttls == Signature::NeedMore => (Guess::NeedMore, false),
         // The SOCKS client is the side that sent this (a reverse proxy connection makes the
-        // flow's responder the client).
+        // flow's responder the client). A complete SOCKS 5 greeting decides even where a
+        // MySQL greeting's first octets could still follow (`05 01 00`).
         Some(true) => (Guess::Socks, dir == Dir::ToClient),
+        _ if starttls == Signature::NeedMore => (Guess::NeedMore, false),
         Some(false) => (Guess::Unknown, false),
         None => (Guess::NeedMore, false),
     }
@@ -493,5 +494,33 @@ mod tests {
         dhcp[236..240].copy_from_slice(&[99, 130, 83, 99]);
         assert_eq!(udp(&dhcp, (68, 67)), Guess::Dhcp);
         assert_eq!(udp(&dhcp, (1068, 1067)), Guess::Unknown);
+    }
+
+    #[test]
+    fn starttls_protocols_and_their_orientation() {
+        // A greeting from the flow's responder: not reversed; from its originator: reversed.
+        assert_eq!(
+            tcp_oriented(Dir::ToClient, b"220 mx ESMTP\r\n", (40000, 25)),
+            (Guess::StartTls(Dialect::Smtp), false)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, b"220 ftp ready\r\n", (21, 40000)),
+            (Guess::StartTls(Dialect::Ftp), true)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, &[0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f], (1, 5432)),
+            (Guess::StartTls(Dialect::Pgsql), false)
+        );
+        // `05 01 00` is a whole SOCKS 5 greeting, though a MySQL greeting of 261 octets
+        // starts the same way: SOCKS decides.
+        assert_eq!(tcp(Dir::ToServer, &[5, 1, 0], (1, 1080)), Guess::Socks);
+        assert_eq!(
+            tcp(Dir::ToClient, &[0x4a, 0, 0], (3306, 1)),
+            Guess::NeedMore
+        );
+        assert_eq!(
+            tcp(Dir::ToClient, b"\x4a\x00\x00\x00\x0a5.7.16\x00", (3306, 1)),
+            Guess::StartTls(Dialect::Mysql)
+        );
     }
 }

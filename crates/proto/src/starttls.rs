@@ -1,8 +1,8 @@
 //! Cleartext protocols that can switch to TLS on the same connection: SMTP (`STARTTLS`, RFC
 //! 3207), FTP (`AUTH TLS`, RFC 4217), IMAP (`STARTTLS`, RFC 3501 §6.2.1), POP3 (`STLS`, RFC
-//! 2595 §4) and PostgreSQL (`SSLRequest`, protocol 3.0). The parser follows the cleartext
-//! part only as far as needed to see the client ask for TLS and the server agree, and says
-//! where TLS begins in each direction, so that the engine can hand the rest of the connection
+//! 2595 §4), PostgreSQL (`SSLRequest`, protocol 3.0) and MySQL (the SSL request of protocol
+//! 4.1). The parser follows the cleartext part only as far as needed to see the client ask
+//! for TLS and the server agree, and says where TLS begins in each direction, so that the engine can hand the rest of the connection
 //! to protocol identification (the way Zeek's SMTP analyzer hands over to its SSL analyzer).
 //!
 //! Method. The line protocols are split into lines at LF (a CR before it is dropped):
@@ -17,6 +17,10 @@
 //!   [`StartTlsParser::take_tunnel_bytes`] hands over what followed in each direction. A
 //!   negative answer puts the held client bytes back into the command stream.
 //!
+//! MySQL switches without an answer: after the server's greeting, a client that wants TLS
+//! sends a 32-octet SSL request (its capability flags with `CLIENT_SSL`, 0x0800) and starts
+//! the TLS handshake; a longer first packet is a cleartext login and ends the watch.
+//!
 //! PostgreSQL is framed: the client's first message is 8 octets, `length=8` and the request
 //! code 80877103 (`SSLRequest`) or 80877104 (`GSSENCRequest`); the server answers one octet,
 //! `S` (TLS follows) or `N` (go on in cleartext). A `StartupMessage` (protocol 3.0) means a
@@ -29,16 +33,16 @@
 //!
 //! The watch ends ([`StartTlsParser::is_finished`]) at the upgrade, at a command after which
 //! an upgrade is not allowed (SMTP `MAIL`, `DATA`, `BDAT`; IMAP `LOGIN`, `AUTHENTICATE`,
-//! `SELECT`, `EXAMINE`; POP3 `PASS`, `APOP`, `RETR`, `TOP`; a PostgreSQL cleartext start),
-//! after [`MAX_COMMANDS`] client lines, or when a side sends [`MAX_LINE_RUN`] octets without
-//! a line end (not a line protocol).
+//! `SELECT`, `EXAMINE`; POP3 `PASS`, `APOP`, `RETR`, `TOP`; a PostgreSQL or MySQL cleartext
+//! start), after [`MAX_COMMANDS`] client lines, or when a side sends [`MAX_LINE_RUN`] octets
+//! without a line end (not a line protocol).
 //!
 //! Bounds: each direction keeps at most [`LINE_CAP`] octets of its current line (a longer
 //! line is judged by its start), and at most [`BUF_CAP`] octets held for the hand-over;
 //! held bytes beyond that are counted ([`StartTlsParser::tunnel_lost`]) and reported to the
 //! next parser as a gap. An IMAP tag is at most [`LINE_CAP`] octets.
 //!
-//! Not handled: LDAP's StartTLS extended operation, MySQL's SSL request, XMPP, NNTP, Sieve
+//! Not handled: LDAP's StartTLS extended operation, XMPP, NNTP, Sieve
 //! and other upgrades; implicit-TLS ports (465, 993, 995, 990) start with TLS and are
 //! identified as such.
 
@@ -68,6 +72,7 @@ pub enum Dialect {
     Imap,
     Pop3,
     Pgsql,
+    Mysql,
 }
 
 impl Dialect {
@@ -79,6 +84,7 @@ impl Dialect {
             Dialect::Imap => "imap",
             Dialect::Pop3 => "pop3",
             Dialect::Pgsql => "pgsql",
+            Dialect::Mysql => "mysql",
         }
     }
 }
@@ -228,7 +234,7 @@ impl StartTlsParser {
             _ if holding => side.lost += len.max(1),
             _ => {
                 // Lines resume after the next line end; PostgreSQL's framing cannot.
-                if self.session.dialect == Dialect::Pgsql {
+                if matches!(self.session.dialect, Dialect::Pgsql | Dialect::Mysql) {
                     self.state = State::Done;
                 }
                 side.line.clear();
@@ -258,10 +264,10 @@ impl StartTlsParser {
                 self.sides[dir.index()].hold(d);
                 return;
             }
-            let n = if self.session.dialect == Dialect::Pgsql {
-                self.pg_bytes(dir, d)
-            } else {
-                self.line_bytes(dir, d)
+            let n = match self.session.dialect {
+                Dialect::Pgsql => self.pg_bytes(dir, d),
+                Dialect::Mysql => self.mysql_bytes(dir, d),
+                _ => self.line_bytes(dir, d),
             };
             d = &d[n..];
         }
@@ -334,7 +340,7 @@ impl StartTlsParser {
             }
             Dialect::Imap => verb.eq_ignore_ascii_case(b"STARTTLS"),
             Dialect::Pop3 => verb.eq_ignore_ascii_case(b"STLS"),
-            Dialect::Pgsql => false,
+            Dialect::Pgsql | Dialect::Mysql => false,
         };
         if asks {
             self.session.requests += 1;
@@ -352,7 +358,7 @@ impl StartTlsParser {
             Dialect::Smtp => any_of(verb, &[b"MAIL", b"DATA", b"BDAT"]),
             Dialect::Imap => any_of(verb, &[b"LOGIN", b"AUTHENTICATE", b"SELECT", b"EXAMINE"]),
             Dialect::Pop3 => any_of(verb, &[b"PASS", b"APOP", b"RETR", b"TOP"]),
-            Dialect::Ftp | Dialect::Pgsql => false,
+            Dialect::Ftp | Dialect::Pgsql | Dialect::Mysql => false,
         };
         if last {
             self.state = State::Done;
@@ -389,7 +395,7 @@ impl StartTlsParser {
                     None
                 }
             }
-            Dialect::Pgsql => None,
+            Dialect::Pgsql | Dialect::Mysql => None,
         };
         let Some(ok) = reply else {
             return;
@@ -482,7 +488,45 @@ impl StartTlsParser {
             }
         }
     }
+
+    /// MySQL: the server's greeting is skipped; the client's first packet is an SSL request
+    /// (32 octets with `CLIENT_SSL`), after which both directions are TLS at once, or its
+    /// cleartext login, which ends the watch.
+    fn mysql_bytes(&mut self, dir: Dir, d: &[u8]) -> usize {
+        if dir == Dir::ToClient {
+            // The greeting (and nothing else is sent before the client's answer).
+            return d.len();
+        }
+        let side = &mut self.sides[dir.index()];
+        let want = if side.line.len() < 4 {
+            4
+        } else {
+            4 + MYSQL_SSL_REQUEST_LEN
+        };
+        let n = d.len().min(want - side.line.len());
+        side.line.extend_from_slice(&d[..n]);
+        let l = &side.line;
+        if l.len() == 4 {
+            let len = usize::from(l[0]) | usize::from(l[1]) << 8 | usize::from(l[2]) << 16;
+            if len != MYSQL_SSL_REQUEST_LEN || l[3] != 1 {
+                self.state = State::Done;
+            }
+        } else if l.len() == 4 + MYSQL_SSL_REQUEST_LEN {
+            self.session.requests += 1;
+            if u16::from_le_bytes([l[4], l[5]]) & MYSQL_CLIENT_SSL != 0 {
+                self.upgrade();
+            } else {
+                self.state = State::Done;
+            }
+        }
+        n
+    }
 }
+
+/// A MySQL SSL request's payload: capability flags, packet size, character set, filler.
+const MYSQL_SSL_REQUEST_LEN: usize = 32;
+/// `CLIENT_SSL` in the capability flags.
+const MYSQL_CLIENT_SSL: u16 = 0x0800;
 
 /// PostgreSQL's SSLRequest code (1234 << 16 | 5679).
 const PG_SSL_REQUEST: u32 = 80_877_103;
@@ -546,10 +590,15 @@ pub enum Signature {
 /// FTP `220` then space or `-`, IMAP `* OK`/`* PREAUTH`/`* BYE`, POP3 `+OK` then space),
 /// an SMTP client's `EHLO`/`HELO`, each followed by printable text up to a line end (or
 /// for [`SIGNATURE_BYTES`] octets); or a PostgreSQL client's first message (SSLRequest,
-/// GSSENCRequest, or a protocol 3.0 StartupMessage of at most 10,000 octets). `ports` are
+/// GSSENCRequest, or a protocol 3.0 StartupMessage of at most 10,000 octets), or a MySQL
+/// server greeting (protocol 10). `ports` are
 /// the flow's, to tell FTP's `220` (ports 21 and 990) from SMTP's. Decides within
 /// [`SIGNATURE_BYTES`] octets.
 pub fn looks_like(first: &[u8], ports: (u16, u16)) -> Signature {
+    match mysql_greeting(first) {
+        Signature::No => {}
+        g => return g,
+    }
     if first.first() == Some(&0) {
         return pg_client(first);
     }
@@ -621,6 +670,44 @@ fn printable_line(rest: &[u8], want: usize) -> Option<bool> {
         Some(true)
     } else {
         None
+    }
+}
+
+/// A MySQL server greeting: a packet of 30 to 1,024 octets with sequence number 0, protocol
+/// version 10 and a version string that starts with a digit and is printable up to its NUL.
+fn mysql_greeting(first: &[u8]) -> Signature {
+    let head: [Option<bool>; 6] = [
+        Some(true),
+        first.get(1).map(|&b| b <= 4),
+        first.get(2).map(|&b| b == 0),
+        first.get(3).map(|&b| b == 0),
+        first.get(4).map(|&b| b == 10),
+        first.get(5).map(u8::is_ascii_digit),
+    ];
+    if head.contains(&Some(false)) {
+        return Signature::No;
+    }
+    if first.len() < 6 {
+        return Signature::NeedMore;
+    }
+    let len = usize::from(first[0]) | usize::from(first[1]) << 8;
+    if !(30..=1024).contains(&len) {
+        return Signature::No;
+    }
+    for (i, &b) in first[5..].iter().enumerate() {
+        if i + 5 >= SIGNATURE_BYTES {
+            break;
+        }
+        match b {
+            0 => return Signature::Yes(Dialect::Mysql, true),
+            0x20..=0x7e => {}
+            _ => return Signature::No,
+        }
+    }
+    if first.len() >= SIGNATURE_BYTES {
+        Signature::Yes(Dialect::Mysql, true)
+    } else {
+        Signature::NeedMore
     }
 }
 

@@ -1459,17 +1459,18 @@ fn run_starttls(p: &mut StartTlsParser, evs: &[Ev]) -> StartTlsRun {
 
 struct StartTlsT;
 
-const DIALECTS: [Dialect; 5] = [
+const DIALECTS: [Dialect; 6] = [
     Dialect::Smtp,
     Dialect::Ftp,
     Dialect::Imap,
     Dialect::Pop3,
     Dialect::Pgsql,
+    Dialect::Mysql,
 ];
 
 impl Target for StartTlsT {
     const SHAPE: Shape = Shape::Conv;
-    const PARTS: &'static [&'static str] = &["smtp", "ftp", "imap", "pop3", "pgsql"];
+    const PARTS: &'static [&'static str] = &["smtp", "ftp", "imap", "pop3", "pgsql", "mysql"];
 
     fn new() -> Self {
         StartTlsT

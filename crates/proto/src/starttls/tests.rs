@@ -285,6 +285,38 @@ fn pgsql_ssl_request_accepted_or_refused() {
     assert!(p.is_finished() && !p.upgraded());
 }
 
+/// A MySQL 5.7 greeting (protocol 10), as in Arkime's `mysql-tls.pcap`, shortened.
+const MYSQL_GREETING: &[u8] = b"\x2e\x00\x00\x00\x0a5.7.16\x00\x4d\x68\x20\x00\x09\x37\x52\x2b\x2f\x25\x46\x29\x00\xff\xff\x08\x02\x00\xff\xc1\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+
+#[test]
+fn mysql_ssl_request_switches_at_once() {
+    let mut ssl = vec![0x20, 0, 0, 1, 0x85, 0xae, 0x3f, 0x20];
+    ssl.extend_from_slice(&[0; 28]);
+    let mut p = parser(Dialect::Mysql);
+    p.feed(S, MYSQL_GREETING);
+    let mut first = ssl.clone();
+    first.extend_from_slice(HELLO);
+    // Cut inside the header and inside the payload.
+    p.feed(C, &first[..2]);
+    p.feed(C, &first[2..20]);
+    assert!(!p.upgraded());
+    p.feed(C, &first[20..]);
+    assert!(p.upgraded());
+    assert_eq!(p.session().requests, 1);
+    assert_eq!(tunnel(&mut p, C), HELLO);
+
+    // Without CLIENT_SSL the 32 octets are not an SSL request.
+    let mut p = parser(Dialect::Mysql);
+    ssl[5] = 0xa6;
+    run(&mut p, &[(S, MYSQL_GREETING), (C, &ssl)]);
+    assert!(p.is_finished() && !p.upgraded());
+    // A cleartext login (a longer packet) ends the watch at its header.
+    let mut p = parser(Dialect::Mysql);
+    run(&mut p, &[(S, MYSQL_GREETING), (C, &[0x55, 0, 0, 1])]);
+    assert!(p.is_finished() && !p.upgraded());
+    assert_eq!(p.session().requests, 0);
+}
+
 #[test]
 fn held_bytes_are_bounded_and_gaps_in_them_are_counted() {
     let mut p = parser(Dialect::Pop3);
@@ -375,12 +407,20 @@ fn signatures() {
         looks_like(&[0, 0, 0, 0x29, 0, 3, 0, 0, b'u'], none),
         Signature::Yes(Dialect::Pgsql, false)
     );
+    assert_eq!(
+        looks_like(MYSQL_GREETING, none),
+        Signature::Yes(Dialect::Mysql, true)
+    );
+    // Sequence 1, or protocol 9, is not a greeting.
+    assert_eq!(looks_like(b"\x2e\x00\x00\x01\x0a5.7", none), Signature::No);
+    assert_eq!(looks_like(b"\x2e\x00\x00\x00\x095.7", none), Signature::No);
+    assert_eq!(looks_like(b"\x2e\x00\x00", none), Signature::NeedMore);
     // Redis' "+OK" has no text; binary after the prefix is not a greeting.
     assert_eq!(looks_like(b"+OK\r\n", none), Signature::No);
     assert_eq!(looks_like(b"220 \x01\x02", none), Signature::No);
     assert_eq!(looks_like(b"GET / HTTP/1.1\r\n", none), Signature::No);
     assert_eq!(looks_like(&[0, 0, 0, 8, 1, 2, 3, 4], none), Signature::No);
-    assert_eq!(looks_like(&[0, 1, 0, 0], none), Signature::No);
+    assert_eq!(looks_like(&[0, 1, 0, 5], none), Signature::No);
     // Too short to tell.
     assert_eq!(looks_like(b"22", none), Signature::NeedMore);
     assert_eq!(looks_like(b"* OK hel", none), Signature::NeedMore);

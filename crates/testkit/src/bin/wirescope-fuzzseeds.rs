@@ -854,7 +854,8 @@ fn classify(c: &Conn<'_>, first: &[Vec<u8>; 2]) -> Option<&'static str> {
     // A mail or FTP greeting, SMTP's EHLO, or PostgreSQL's SSLRequest / StartupMessage.
     let greeting = [&b"220 "[..], b"220-", b"* OK ", b"+OK "]
         .iter()
-        .any(|g| sc.starts_with(g));
+        .any(|g| sc.starts_with(g))
+        || matches!(&sc[..], [_, 0..=4, 0, 0, 10, b'0'..=b'9', ..]);
     let client = cs.starts_with(b"EHLO ")
         || cs.starts_with(b"HELO ")
         || matches!(
@@ -3191,6 +3192,25 @@ fn starttls_edges(v: &mut Vec<Seed>) {
             .data(C2S, b"\x00\x00\x00\x0d\x00\x03\x00\x00user\x00")
             .take(),
         "PostgreSQL SSLRequest refused, then a cleartext StartupMessage",
+    );
+    let mysql_greeting = b"\x2e\x00\x00\x00\x0a5.7.16\x00\x4d\x68\x20\x00\x09\x37\x52\x2b\x2f\x25\x46\x29\x00\xff\xff\x08\x02\x00\xff\xc1\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+    let mut ssl_request = vec![0x20, 0, 0, 1, 0x85, 0xae, 0x3f, 0x20];
+    ssl_request.extend_from_slice(&[0; 28]);
+    e(
+        v,
+        "mysql-ssl",
+        c.data(S2C, mysql_greeting)
+            .chunked(C2S, &cat(&[&ssl_request, hello]), 7)
+            .take(),
+        "MySQL SSL request in 7-octet pieces, then TLS",
+    );
+    e(
+        v,
+        "mysql-login",
+        c.data(S2C, mysql_greeting)
+            .data(C2S, &cat(&[&[0x55, 0, 0, 1, 0x85, 0xa6], &[0; 30]]))
+            .take(),
+        "MySQL cleartext login",
     );
     e(
         v,
