@@ -29,21 +29,51 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn eve(pcap: &str, extra: &[&str]) -> Vec<serde_json::Value> {
-    let path = tmp(&format!("{pcap}.{}.eve", extra.len()));
-    let f = fixture(pcap);
+    eve_of(&fixture(pcap), &[&["-q"], extra].concat()).0
+}
+
+/// Runs wirescope on `pcap` with `extra` arguments: its EVE events and its output.
+fn eve_of(pcap: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, Output) {
+    let name = pcap.file_name().unwrap().to_str().unwrap();
+    let path = tmp(&format!("{name}.{}.eve", extra.len()));
     let mut args = vec![
-        "-q",
         "-r",
-        f.to_str().unwrap(),
+        pcap.to_str().unwrap(),
         "--eve",
         path.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    wirescope(&args);
+    let out = wirescope(&args);
     let text = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
-    text.lines()
+    let events = text
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (events, out)
+}
+
+/// Arkime's test captures that have its expected sessions (`<name>.test` beside
+/// `<name>.pcap`): file name, path and the expectations, in name order.
+fn arkime_expectations() -> Vec<(String, PathBuf, serde_json::Value)> {
+    let dir = corpus().join("robustness/arkime-tests/tests/pcap");
+    let mut pcaps: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "pcap") && p.with_extension("test").is_file()
+        })
+        .collect();
+    pcaps.sort();
+    pcaps
+        .into_iter()
+        .map(|pcap| {
+            let name = pcap.file_name().unwrap().to_str().unwrap().to_string();
+            let t = std::fs::read_to_string(pcap.with_extension("test")).unwrap();
+            let expected = serde_json::from_str(&t[t.find('{').unwrap()..])
+                .unwrap_or_else(|e| panic!("{name}.test: {e}"));
+            (name, pcap, expected)
+        })
         .collect()
 }
 
@@ -178,42 +208,15 @@ fn corpus() -> PathBuf {
 /// Arkime finds none (every other capture of its test suite), wirescope finds none either.
 #[test]
 fn socks_agrees_with_arkime_and_tunnels_are_parsed() {
-    let dir = corpus().join("robustness/arkime-tests/tests/pcap");
-    let mut pcaps: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "pcap") && p.with_extension("test").is_file()
-        })
-        .collect();
-    pcaps.sort();
     let (mut sessions_checked, mut files_without) = (0, 0);
-    for pcap in &pcaps {
-        let name = pcap.file_name().unwrap().to_str().unwrap();
-        let t = std::fs::read_to_string(pcap.with_extension("test")).unwrap();
-        let expected: serde_json::Value = serde_json::from_str(&t[t.find('{').unwrap()..])
-            .unwrap_or_else(|e| panic!("{name}.test: {e}"));
+    for (name, pcap, expected) in arkime_expectations() {
         let sessions = expected["sessions3"].as_array().unwrap();
         let arkime_socks = sessions.iter().any(|s| {
             s["body"]["protocol"]
                 .as_array()
                 .is_some_and(|p| p.contains(&"socks".into()))
         });
-        let out = tmp(&format!("arkime-{name}.eve"));
-        wirescope(&[
-            "-q",
-            "--no-detect",
-            "-r",
-            pcap.to_str().unwrap(),
-            "--eve",
-            out.to_str().unwrap(),
-        ]);
-        let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let _ = std::fs::remove_file(&out);
+        let (events, _) = eve_of(&pcap, &["-q", "--no-detect"]);
         let ours = of_type(&events, "socks");
         if !arkime_socks {
             assert!(
@@ -286,21 +289,8 @@ fn starttls_protocols_agree_with_arkime() {
             p
         }
     }
-    let dir = corpus().join("robustness/arkime-tests/tests/pcap");
-    let mut pcaps: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "pcap") && p.with_extension("test").is_file()
-        })
-        .collect();
-    pcaps.sort();
     let (mut checked, mut upgraded, mut files_without) = (0, 0, 0);
-    for pcap in &pcaps {
-        let name = pcap.file_name().unwrap().to_str().unwrap();
-        let t = std::fs::read_to_string(pcap.with_extension("test")).unwrap();
-        let expected: serde_json::Value = serde_json::from_str(&t[t.find('{').unwrap()..])
-            .unwrap_or_else(|e| panic!("{name}.test: {e}"));
+    for (name, pcap, expected) in arkime_expectations() {
         // (client port, protocol, TLS followed) of Arkime's sessions with one of ours.
         let mut want = Vec::new();
         for s in expected["sessions3"].as_array().unwrap() {
@@ -314,21 +304,7 @@ fn starttls_protocols_agree_with_arkime() {
                 want.push((port, p, protos.contains(&"tls")));
             }
         }
-        let out = tmp(&format!("arkime-starttls-{name}.eve"));
-        wirescope(&[
-            "-q",
-            "--no-detect",
-            "-r",
-            pcap.to_str().unwrap(),
-            "--eve",
-            out.to_str().unwrap(),
-        ]);
-        let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let _ = std::fs::remove_file(&out);
+        let (events, _) = eve_of(&pcap, &["-q", "--no-detect"]);
         let flows = of_type(&events, "flow");
         if want.is_empty() {
             let labelled: Vec<_> = flows
@@ -446,22 +422,8 @@ fn starttls_hands_over_to_tls() {
         ),
     ];
     for (rel, outer, snis, ja3s) in cases {
-        let pcap = corpus().join(&rel);
-        let out = tmp("starttls-handover.eve");
-        let o = wirescope(&[
-            "--no-detect",
-            "-r",
-            pcap.to_str().unwrap(),
-            "--eve",
-            out.to_str().unwrap(),
-        ]);
+        let (events, o) = eve_of(&corpus().join(&rel), &["--no-detect"]);
         let summary = String::from_utf8_lossy(&o.stdout);
-        let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let _ = std::fs::remove_file(&out);
         let tls = of_type(&events, "tls");
         let mut got_ja3: Vec<&str> = tls
             .iter()
