@@ -391,24 +391,12 @@ impl ParserPool {
                 }
                 None => Box::new(SocksParser::new()),
             }),
-            AppProto::Smtp
-            | AppProto::Ftp
-            | AppProto::Imap
-            | AppProto::Pop3
-            | AppProto::Pgsql
-            | AppProto::Mysql => {
+            _ if let Some(d) = starttls_dialect(p) => {
                 let mut x = self
                     .starttls
                     .pop()
                     .unwrap_or_else(|| Box::new(StartTlsParser::new()));
-                x.reset(match p {
-                    AppProto::Ftp => Dialect::Ftp,
-                    AppProto::Imap => Dialect::Imap,
-                    AppProto::Pop3 => Dialect::Pop3,
-                    AppProto::Pgsql => Dialect::Pgsql,
-                    AppProto::Mysql => Dialect::Mysql,
-                    _ => Dialect::Smtp,
-                });
+                x.reset(d);
                 Parser::StartTls(x)
             }
             _ => Parser::DnsTcp(match self.dns_tcp.pop() {
@@ -1442,6 +1430,20 @@ fn starttls_proto(d: Dialect) -> AppProto {
         Dialect::Pgsql => AppProto::Pgsql,
         Dialect::Mysql => AppProto::Mysql,
     }
+}
+
+/// The STARTTLS dialect of a flow protocol, if it is one (the inverse of [`starttls_proto`]).
+fn starttls_dialect(p: AppProto) -> Option<Dialect> {
+    [
+        Dialect::Smtp,
+        Dialect::Ftp,
+        Dialect::Imap,
+        Dialect::Pop3,
+        Dialect::Pgsql,
+        Dialect::Mysql,
+    ]
+    .into_iter()
+    .find(|&d| starttls_proto(d) == p)
 }
 
 /// Counts what a STARTTLS parser saw, once per connection.

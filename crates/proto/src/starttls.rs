@@ -75,20 +75,6 @@ pub enum Dialect {
     Mysql,
 }
 
-impl Dialect {
-    /// Lower-case name (Zeek's and Suricata's spelling of the service).
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Smtp => "smtp",
-            Dialect::Ftp => "ftp",
-            Dialect::Imap => "imap",
-            Dialect::Pop3 => "pop3",
-            Dialect::Pgsql => "pgsql",
-            Dialect::Mysql => "mysql",
-        }
-    }
-}
-
 /// What the parser saw of the upgrade.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StartTlsSession {
