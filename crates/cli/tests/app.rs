@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,10 +33,13 @@ fn eve(pcap: &str, extra: &[&str]) -> Vec<serde_json::Value> {
     eve_of(&fixture(pcap), &[&["-q"], extra].concat()).0
 }
 
-/// Runs wirescope on `pcap` with `extra` arguments: its EVE events and its output.
+/// Runs wirescope on `pcap` with `extra` arguments: its EVE events and its output. Each call
+/// writes its own file: tests run in parallel and several read the same captures.
 fn eve_of(pcap: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, Output) {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
     let name = pcap.file_name().unwrap().to_str().unwrap();
-    let path = tmp(&format!("{name}.{}.eve", extra.len()));
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let path = tmp(&format!("{name}.{call}.eve"));
     let mut args = vec![
         "-r",
         pcap.to_str().unwrap(),
