@@ -229,6 +229,18 @@ pub fn tls_object(s: &tls::TlsSession) -> Value {
     if s.resumed {
         v["session_resumed"] = json!(true);
     }
+    if s.hello_retry {
+        // The server asked for a second ClientHello: its fingerprints, when it was seen.
+        let mut r = json!({});
+        if let Some(ch) = &s.retry_client_hello {
+            if !ch.sni.is_empty() {
+                r["sni"] = json!(lossy(&ch.sni));
+            }
+            r["ja3"] = json!({"hash": ch.ja3_hash, "string": ch.ja3});
+            r["ja4"] = json!(ch.ja4);
+        }
+        v["hello_retry"] = r;
+    }
     v
 }
 

@@ -11,8 +11,8 @@
 //! | `http.host` | `Transaction::host` (when present) | `http.host` |
 //! | `http.uri` | `Transaction::uri` | `http.request.uri` |
 //! | `http.status` | `Transaction::status`, and `info_code` for an interim 1xx | `http.response.code` |
-//! | `tls.sni` | `ClientHello::sni` (when present) | `tls.handshake.extensions_server_name` |
-//! | `tls.ja3` | `ClientHello::ja3_hash` | `tls.handshake.ja3` |
+//! | `tls.sni` | `ClientHello::sni` (when present) of the first and the retried hello | `tls.handshake.extensions_server_name` |
+//! | `tls.ja3` | `ClientHello::ja3_hash` of the first and the retried hello | `tls.handshake.ja3` |
 //!
 //! Per file and kind, agreement = the size of the multiset intersection, total = the size of
 //! the multiset union (per value, the larger of the two counts). The overall agreement,
@@ -528,14 +528,16 @@ impl Sink for Recorder {
     }
 
     fn tls(&mut self, _: &AppCtx<'_>, s: &TlsSession) {
-        let Some(ch) = &s.client_hello else {
-            return;
-        };
-        if !ch.sni.is_empty() {
-            self.add(SNI, text(&ch.sni));
-        }
-        if !ch.ja3_hash.is_empty() {
-            self.add(JA3, ch.ja3_hash.clone());
+        for ch in [&s.client_hello, &s.retry_client_hello]
+            .into_iter()
+            .flatten()
+        {
+            if !ch.sni.is_empty() {
+                self.add(SNI, text(&ch.sni));
+            }
+            if !ch.ja3_hash.is_empty() {
+                self.add(JA3, ch.ja3_hash.clone());
+            }
         }
     }
 }

@@ -324,3 +324,17 @@ fn starttls_hand_over_is_unchanged_by_resegmentation() {
         &["tls"],
     );
 }
+
+#[test]
+fn hello_retry_is_unchanged_by_resegmentation() {
+    // TLS 1.3: ClientHello, HelloRetryRequest, a compatibility ChangeCipherSpec and the second
+    // ClientHello, whose fingerprints the record keeps beside the first's.
+    let path = "robustness/rusticata-pcap-parser/assets/err-buffertoosmall.pcapng";
+    check(path, &["tls"]);
+    let base = run(&read(path));
+    assert!(
+        base.iter()
+            .any(|r| r.starts_with("tls") && r.contains(r#""hello_retry":{"ja3":{"hash":"#)),
+        "{base:#?}"
+    );
+}

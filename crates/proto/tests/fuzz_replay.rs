@@ -1162,7 +1162,11 @@ fn check_tls_session(s: &TlsSession, cfg: &TlsConfig) {
     assert!(s.alerts.len() <= tls::MAX_ALERTS);
     assert!(s.history.len() <= tls::MAX_HISTORY);
     assert!(s.certs.len() <= cfg.max_certs);
-    if let Some(ch) = &s.client_hello {
+    assert!(s.retry_client_hello.is_none() || (s.hello_retry && s.client_hello.is_some()));
+    for ch in [&s.client_hello, &s.retry_client_hello]
+        .into_iter()
+        .flatten()
+    {
         assert!(ch.sni.len() <= tls::hello::MAX_SNI);
         assert!(ch.alpn.len() <= tls::hello::MAX_ALPN);
         assert!(ch.ja3_hash.is_empty() || ch.ja3_hash.len() == 32);

@@ -326,6 +326,9 @@ const EXTRA_CAPTURES: &[&str] = &[
     "robustness/nDPI-tests/tests/cfgs/default/pcap/doh.pcapng",
     "robustness/nDPI-tests/tests/cfgs/default/pcap/6in4tunnel.pcap",
     "robustness/nDPI-tests/tests/cfgs/default/pcap/emotet.pcap",
+    // TLS 1.3 HelloRetryRequest: a second ClientHello on the same connection
+    "robustness/nDPI-tests/tests/cfgs/default/pcap/steam.pcapng",
+    "robustness/rusticata-pcap-parser/assets/err-buffertoosmall.pcapng",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -468,7 +471,10 @@ fn ep_str(e: &Ep) -> String {
 
 fn our_hellos(s: &TlsSession) -> Hellos {
     let mut h = Hellos::default();
-    if let Some(ch) = &s.client_hello {
+    for ch in [&s.client_hello, &s.retry_client_hello]
+        .into_iter()
+        .flatten()
+    {
         h.client.push((
             String::from_utf8_lossy(&ch.sni).into_owned(),
             ch.ja3.clone(),
@@ -508,6 +514,7 @@ const OURS_ONLY: &[(&str, &str, &str)] = &[(
 #[test]
 fn tshark_sni_ja3_ja3s_agree() {
     let mut compared = 0;
+    let mut retries = 0;
     let mut failures = Vec::new();
     let mut ours_only = Vec::new();
     for (rel, tshark) in tshark_all() {
@@ -530,21 +537,25 @@ fn tshark_sni_ja3_ja3s_agree() {
                 .iter()
                 .any(|(f, k, _)| rel.ends_with(f) && k == key);
             let o = ours.get(key).cloned().unwrap_or_default();
-            // We keep the first ClientHello / the final ServerHello per connection; tshark
-            // lists every one (HelloRetryRequest flows have two of each). A hello without
-            // fingerprint (SSLv2, malformed) is ("", "", "") on both sides.
+            // We keep the first ClientHello and, after a HelloRetryRequest, the second, and
+            // the final ServerHello per connection; tshark lists every one (HelloRetryRequest
+            // flows have two of each). A hello without fingerprint (SSLv2, malformed) is
+            // ("", "", "") on both sides.
             let none3 = (String::new(), String::new(), String::new());
             let t_client = t.client.first().cloned();
             let o_client = Some(o.client.first().cloned().unwrap_or(none3));
+            let t_retry = t.client.get(1).cloned();
+            let o_retry = o.client.get(1).cloned();
             let t_server = t.server.last().cloned();
             let o_server = o.server.last().cloned();
             compared += 1;
-            let client_bad = t_client.is_some() && t_client != o_client;
+            retries += usize::from(t_retry.is_some());
+            let client_bad = (t_client.is_some() && t_client != o_client) || t_retry != o_retry;
             let server_bad = t_server.is_some() && t_server != o_server;
             let extra_server = t_server.is_none() && o_server.is_some();
             if (client_bad || server_bad || extra_server) && !excepted {
                 failures.push(format!(
-                    "{rel} {key}\n  tshark client {t_client:?}\n  ours   client {o_client:?}\n  tshark server {t_server:?}\n  ours   server {o_server:?}"
+                    "{rel} {key}\n  tshark client {t_client:?}\n  ours   client {o_client:?}\n  tshark retry  {t_retry:?}\n  ours   retry  {o_retry:?}\n  tshark server {t_server:?}\n  ours   server {o_server:?}"
                 ));
             }
         }
@@ -558,7 +569,7 @@ fn tshark_sni_ja3_ja3s_agree() {
             }
         }
     }
-    eprintln!("compared {compared} connections");
+    eprintln!("compared {compared} connections, {retries} with a retried ClientHello");
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
@@ -571,6 +582,7 @@ fn tshark_sni_ja3_ja3s_agree() {
         ours_only.join("\n")
     );
     assert!(compared > 450, "compared only {compared}");
+    assert!(retries >= 3, "only {retries} retried ClientHellos compared");
 }
 
 // ---------------------------------------------------------------------------------------------

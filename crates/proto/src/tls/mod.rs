@@ -15,7 +15,9 @@
 //! ChangeCipherSpec in TLS <= 1.2; in TLS 1.3 (the ServerHello selects 0x0304 or a draft) only
 //! the hellos are clear, the rest travels as `application_data` records. Recognised: ClientHello
 //! ([`ClientHello`], with JA3 and JA4), ServerHello ([`ServerHello`], JA3S; a HelloRetryRequest
-//! is recognised by its random and the real ServerHello that follows replaces it), Certificate
+//! is recognised by its random and the real ServerHello that follows replaces it; the client's
+//! second ClientHello, its answer to the retry, is kept beside the first with its own JA3 and
+//! JA4, [`TlsSession::retry_client_hello`]), Certificate
 //! from the server (TLS <= 1.2; [`CertInfo`], leaf first), ServerKeyExchange (the named curve of
 //! ECDHE suites, Zeek's `curve`), ServerHelloDone, ClientKeyExchange; every message adds its
 //! letter to [`TlsSession::history`] (Zeek's `ssl_history`: client letters upper case). Alerts
@@ -289,8 +291,13 @@ impl CertInfo {
 /// Everything learned about one TLS connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TlsSession {
-    /// The first ClientHello (a second one after a HelloRetryRequest only adds history).
+    /// The first ClientHello.
     pub client_hello: Option<ClientHello>,
+    /// The second ClientHello, sent in answer to a HelloRetryRequest (RFC 8446 4.1.2). It
+    /// repeats the first except for key_share, cookie, early_data, pre_shared_key and
+    /// padding, so its JA3 and JA4 differ only when its extension list does (a `cookie` the
+    /// server asked for, `early_data` dropped). Any later ClientHello only adds history.
+    pub retry_client_hello: Option<ClientHello>,
     /// The ServerHello (the real one after a HelloRetryRequest).
     pub server_hello: Option<ServerHello>,
     /// The server's certificate chain, leaf first, at most [`TlsConfig::max_certs`].
@@ -479,7 +486,8 @@ pub struct TlsParser {
     cke_seen: bool,
     client_app_seen: bool,
     server_app_after_client: u32,
-    spare_ch: Option<ClientHello>,
+    /// Cleared hellos kept for the next connection (at most two: first and retried).
+    spare_ch: Vec<ClientHello>,
     spare_sh: Option<ServerHello>,
     cert_pool: Vec<CertInfo>,
     cert_scratch: Vec<u8>,
@@ -577,7 +585,7 @@ impl TlsParser {
             cke_seen: false,
             client_app_seen: false,
             server_app_after_client: 0,
-            spare_ch: None,
+            spare_ch: Vec::new(),
             spare_sh: None,
             cert_pool: Vec::new(),
             cert_scratch: Vec::new(),
@@ -587,9 +595,15 @@ impl TlsParser {
 
     /// Forgets the connection, keeping buffers and parsed-object allocations for the next one.
     pub fn reset(&mut self) {
-        if let Some(mut ch) = self.session.client_hello.take() {
+        for mut ch in [
+            self.session.client_hello.take(),
+            self.session.retry_client_hello.take(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             ch.clear();
-            self.spare_ch = Some(ch);
+            self.spare_ch.push(ch);
         }
         if let Some(mut sh) = self.session.server_hello.take() {
             sh.clear();
@@ -1076,7 +1090,9 @@ impl TlsParser {
                 if !to_server {
                     self.anomalies.unexpected_message += 1;
                 } else if self.session.client_hello.is_none() {
-                    self.client_hello(body);
+                    self.session.client_hello = self.client_hello(body);
+                } else if self.session.hello_retry && self.session.retry_client_hello.is_none() {
+                    self.session.retry_client_hello = self.client_hello(body);
                 }
             }
             2 => {
@@ -1103,8 +1119,9 @@ impl TlsParser {
         }
     }
 
-    fn client_hello(&mut self, body: &[u8]) {
-        let mut ch = self.spare_ch.take().unwrap_or_default();
+    /// Parses a ClientHello and computes its fingerprints; `None` when it is truncated.
+    fn client_hello(&mut self, body: &[u8]) -> Option<ClientHello> {
+        let mut ch = self.spare_ch.pop().unwrap_or_default();
         let res = parse_client_hello(body, &mut ch);
         if res.is_err() {
             self.anomalies.malformed_handshake += 1;
@@ -1118,11 +1135,11 @@ impl TlsParser {
             Err(HelloError::Extension(_)) => {}
             Err(HelloError::Truncated(_)) => {
                 ch.clear();
-                self.spare_ch = Some(ch);
-                return;
+                self.spare_ch.push(ch);
+                return None;
             }
         }
-        self.session.client_hello = Some(ch);
+        Some(ch)
     }
 
     fn server_hello(&mut self, d: usize, body: &[u8]) {

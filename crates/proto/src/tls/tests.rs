@@ -502,6 +502,20 @@ fn early_data_does_not_end_the_clear_part() {
 }
 
 #[test]
+fn a_second_client_hello_without_a_retry_request_is_history_only() {
+    let mut p = TlsParser::new(TlsConfig::default());
+    let ch2 = client_hello_body(0x0303, &[], &[0x1302], None);
+    p.feed(
+        CLI,
+        &[rec(22, &hs(1, &chrome_like())), rec(22, &hs(1, &ch2))].concat(),
+    );
+    let s = p.session();
+    assert_eq!(s.client_hello.as_ref().map(|c| c.ciphers.len()), Some(3));
+    assert!(s.retry_client_hello.is_none());
+    assert_eq!(history(&p), "CC");
+}
+
+#[test]
 fn hello_retry_request_then_second_client_hello() {
     let hrr = server_hello_body(
         0x0303,
@@ -531,8 +545,13 @@ fn hello_retry_request_then_second_client_hello() {
     let sh = s.server_hello.as_ref().expect("server hello");
     assert!(!sh.hello_retry_request);
     assert_eq!(s.curve, Some(23));
-    // the first ClientHello is kept
+    // the first ClientHello is kept, the second beside it with its own fingerprints
     assert_eq!(s.client_hello.as_ref().map(|c| c.ciphers.len()), Some(3));
+    let retry = s.retry_client_hello.as_ref().expect("second client hello");
+    assert_eq!(retry.ciphers, [0x1302]);
+    assert_eq!(retry.ja3, "771,4866,43,,");
+    assert_eq!(retry.ja3_hash.len(), 32);
+    assert!(retry.ja4.starts_with("t13"), "{}", retry.ja4);
     assert_eq!(history(&p), "CjICs");
     assert_eq!(p.anomalies().total(), 0);
 }
@@ -961,7 +980,7 @@ fn reset_reuses_the_parser() {
     assert_eq!(p.session(), &TlsSession::default());
     assert_eq!(p.anomalies(), &TlsAnomalies::default());
     assert!(!p.is_done());
-    assert!(p.spare_ch.is_some() && p.spare_sh.is_some());
+    assert!(p.spare_ch.len() == 1 && p.spare_sh.is_some());
     assert_eq!(p.cert_pool.len(), 2);
     for (d, b) in &flow {
         p.feed(*d, b);
