@@ -285,7 +285,7 @@ fn socks_agrees_with_arkime_and_tunnels_are_parsed() {
 /// labels no flow so.
 #[test]
 fn starttls_protocols_agree_with_arkime() {
-    const OURS: [&str; 6] = ["smtp", "imap", "pop3", "ftp", "pgsql", "mysql"];
+    const OURS: [&str; 7] = ["smtp", "imap", "pop3", "ftp", "pgsql", "mysql", "ldap"];
     fn theirs(p: &str) -> &str {
         if p == "postgresql" {
             "pgsql"
@@ -359,7 +359,7 @@ fn starttls_protocols_agree_with_arkime() {
 #[test]
 fn starttls_hands_over_to_tls() {
     let ndpi = "robustness/nDPI-tests/tests/cfgs/default/pcap";
-    let cases: [(String, &str, &[&str], &[&str]); 10] = [
+    let cases: [(String, &str, &[&str], &[&str]); 11] = [
         (
             "attacks/chrissanders-packets/mail_receiver_server_3.pcapng".into(),
             "smtp",
@@ -424,6 +424,12 @@ fn starttls_hands_over_to_tls() {
             &[],
             &["b1fbf71983dc2a72277e70ec11e3a979"],
         ),
+        (
+            "robustness/arkime-tests/tests/pcap/ldap-ssl.pcap".into(),
+            "ldap",
+            &[],
+            &["3f8b7a5c41878630f67e660533be80fc"],
+        ),
     ];
     for (rel, outer, snis, ja3s) in cases {
         let (events, o) = eve_of(&corpus().join(&rel), &["--no-detect"]);
@@ -452,6 +458,28 @@ fn starttls_hands_over_to_tls() {
         assert!(
             summary.contains(&format!("{} switched to TLS", ja3s.len())),
             "{rel} ({outer}): {summary}"
+        );
+    }
+}
+
+/// LDAP found by its messages, not its port: the log4j exploit's JNDI lookup goes to an LDAP
+/// server on port 1389 (tshark shows bind, search and their answers there when told the
+/// port is LDAP), and Active Directory's LDAP on 389 in nDPI's Kerberos capture. No other
+/// flow of these captures is taken for LDAP.
+#[test]
+fn ldap_is_identified_on_any_port() {
+    let ndpi = corpus().join("robustness/nDPI-tests/tests/cfgs/default/pcap");
+    for (file, port, count) in [
+        ("log4j-webapp-exploit.pcap", 1389, 2),
+        ("kerberos.pcap", 389, 7),
+    ] {
+        let (events, _) = eve_of(&ndpi.join(file), &["-q", "--no-detect"]);
+        let flows = of_type(&events, "flow");
+        let ldap: Vec<_> = flows.iter().filter(|f| f["app_proto"] == "ldap").collect();
+        assert_eq!(ldap.len(), count, "{file}: {ldap:?}");
+        assert!(
+            ldap.iter().all(|f| f["dest_port"] == port),
+            "{file}: {ldap:?}"
         );
     }
 }

@@ -330,14 +330,15 @@ pub enum AppProto {
     /// A SOCKS 4/5 proxy connection (the flow is reported as the tunnelled protocol once
     /// that is identified).
     Socks,
-    /// SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL: cleartext protocols followed until they switch to
-    /// TLS (the flow is then reported as TLS).
+    /// SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL, LDAP: cleartext protocols followed until they
+    /// switch to TLS (the flow is then reported as TLS).
     Smtp,
     Ftp,
     Imap,
     Pop3,
     Pgsql,
     Mysql,
+    Ldap,
     /// Identification ran and gave up: none of the known protocols.
     Failed,
 }
@@ -359,6 +360,7 @@ impl AppProto {
             AppProto::Pop3 => "pop3",
             AppProto::Pgsql => "pgsql",
             AppProto::Mysql => "mysql",
+            AppProto::Ldap => "ldap",
             AppProto::Failed => "failed",
         }
     }
@@ -378,6 +380,7 @@ impl AppProto {
             AppProto::Pop3 => Some("pop3"),
             AppProto::Pgsql => Some("postgresql"),
             AppProto::Mysql => Some("mysql"),
+            AppProto::Ldap => Some("ldap"),
             AppProto::Unknown | AppProto::Failed => None,
         }
     }

@@ -249,7 +249,7 @@ impl Fragments {
 /// Counters and top names of the application layer.
 #[derive(Default)]
 pub(crate) struct AppStats {
-    pub flows: [u64; 14],
+    pub flows: [u64; 15],
     pub dns_queries: u64,
     pub dns_responses: u64,
     pub dns_malformed: u64,
@@ -552,13 +552,14 @@ fn proto_index(p: AppProto) -> usize {
         AppProto::Pop3 => 11,
         AppProto::Pgsql => 12,
         AppProto::Mysql => 13,
+        AppProto::Ldap => 14,
     }
 }
 
 /// Names of the `AppStats::flows` entries.
-pub(crate) const PROTO_NAMES: [&str; 14] = [
+pub(crate) const PROTO_NAMES: [&str; 15] = [
     "unknown", "http", "tls", "dns", "ssh", "dhcp", "failed", "socks", "smtp", "ftp", "imap",
-    "pop3", "pgsql", "mysql",
+    "pop3", "pgsql", "mysql", "ldap",
 ];
 
 impl AppLayer {
@@ -1429,6 +1430,7 @@ fn starttls_proto(d: Dialect) -> AppProto {
         Dialect::Pop3 => AppProto::Pop3,
         Dialect::Pgsql => AppProto::Pgsql,
         Dialect::Mysql => AppProto::Mysql,
+        Dialect::Ldap => AppProto::Ldap,
     }
 }
 
@@ -1441,6 +1443,7 @@ fn starttls_dialect(p: AppProto) -> Option<Dialect> {
         Dialect::Pop3,
         Dialect::Pgsql,
         Dialect::Mysql,
+        Dialect::Ldap,
     ]
     .into_iter()
     .find(|&d| starttls_proto(d) == p)

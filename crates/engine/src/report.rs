@@ -234,10 +234,11 @@ pub struct SocksReport {
     pub sessions: u64,
 }
 
-/// Switches to TLS in cleartext protocols (SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL).
+/// Switches to TLS in cleartext protocols (SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL, LDAP).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StartTlsReport {
-    /// Upgrade commands clients sent (`STARTTLS`, `AUTH TLS`, `STLS`, `SSLRequest`, MySQL SSL).
+    /// Upgrade commands clients sent (`STARTTLS`, `AUTH TLS`, `STLS`, `SSLRequest`, MySQL SSL,
+    /// LDAP StartTLS).
     pub requests: u64,
     /// Of those, refused by the server.
     pub refusals: u64,

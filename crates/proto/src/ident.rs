@@ -12,9 +12,10 @@
 //! - SOCKS: a SOCKS 4/4a request or a SOCKS 5 greeting that is well-formed in every octet (see
 //!   [`crate::socks::looks_like_client`]), from either side; the SOCKS parser then checks the
 //!   proxy's answer and gives up on the flow when it is not SOCKS;
-//! - SMTP, FTP, IMAP, POP3, PostgreSQL and MySQL: a server greeting, an SMTP `EHLO`/`HELO`
-//!   or a PostgreSQL client's first message (see [`crate::starttls::looks_like`]), from either
-//!   side; the parser follows them to a switch to TLS;
+//! - SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL and LDAP: a server greeting, an SMTP
+//!   `EHLO`/`HELO`, a PostgreSQL client's first message or an LDAP message (see
+//!   [`crate::starttls::looks_like`]), from either side; the parser follows them to a switch
+//!   to TLS;
 //! - DNS over TCP: port 53 (as tshark: whatever is framed there is DNS; the parser counts what
 //!   is malformed);
 //! - DNS over UDP: port 53 (DNS), 5353 (mDNS) or 5355 (LLMNR) with at least a header's 12
@@ -521,6 +522,22 @@ mod tests {
         assert_eq!(
             tcp(Dir::ToClient, b"\x4a\x00\x00\x00\x0a5.7.16\x00", (3306, 1)),
             Guess::StartTls(Dialect::Mysql)
+        );
+        // LDAP: a bind request from the flow's originator, a bind response from its responder
+        // (not reversed), and the response first from the originator (reversed).
+        let bind = [0x30, 0x0c, 2, 1, 1, 0x60, 7, 2, 1, 3, 4, 0, 0x80, 0];
+        let bind_resp = [0x30, 0x0c, 2, 1, 1, 0x61, 7, 0x0a, 1, 0, 4, 0, 4, 0];
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, &bind, (40000, 389)),
+            (Guess::StartTls(Dialect::Ldap), false)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToClient, &bind_resp, (40000, 389)),
+            (Guess::StartTls(Dialect::Ldap), false)
+        );
+        assert_eq!(
+            tcp_oriented(Dir::ToServer, &bind_resp, (389, 40000)),
+            (Guess::StartTls(Dialect::Ldap), true)
         );
     }
 }

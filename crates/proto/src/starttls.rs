@@ -1,7 +1,7 @@
 //! Cleartext protocols that can switch to TLS on the same connection: SMTP (`STARTTLS`, RFC
 //! 3207), FTP (`AUTH TLS`, RFC 4217), IMAP (`STARTTLS`, RFC 3501 §6.2.1), POP3 (`STLS`, RFC
-//! 2595 §4), PostgreSQL (`SSLRequest`, protocol 3.0) and MySQL (the SSL request of protocol
-//! 4.1). The parser follows the cleartext part only as far as needed to see the client ask
+//! 2595 §4), PostgreSQL (`SSLRequest`, protocol 3.0), MySQL (the SSL request of protocol
+//! 4.1) and LDAP (the StartTLS extended operation, RFC 4511 §4.14). The parser follows the cleartext part only as far as needed to see the client ask
 //! for TLS and the server agree, and says where TLS begins in each direction, so that the engine can hand the rest of the connection
 //! to protocol identification (the way Zeek's SMTP analyzer hands over to its SSL analyzer).
 //!
@@ -42,7 +42,15 @@
 //! held bytes beyond that are counted ([`StartTlsParser::tunnel_lost`]) and reported to the
 //! next parser as a gap. An IMAP tag is at most [`LINE_CAP`] octets.
 //!
-//! Not handled: LDAP's StartTLS extended operation, XMPP, NNTP, Sieve
+//! LDAP is BER-framed (RFC 4511): each message is read to its length and judged by its first
+//! [`LINE_CAP`] octets. A client's extended request named `1.3.6.1.4.1.1466.20037`
+//! (StartTLS, §4.14) makes the parser wait for the server's extended response with the same
+//! message ID; result code 0 (`success`) switches both directions to TLS, any other code is a
+//! refusal. Binds, searches and the other operations before it are skipped; an unbind ends
+//! the watch, and so does anything that is not a BER message (after a SASL bind with a
+//! security layer, messages are wrapped in a 4-octet length).
+//!
+//! Not handled: XMPP, NNTP, Sieve
 //! and other upgrades; implicit-TLS ports (465, 993, 995, 990) start with TLS and are
 //! identified as such.
 
@@ -73,6 +81,7 @@ pub enum Dialect {
     Pop3,
     Pgsql,
     Mysql,
+    Ldap,
 }
 
 /// What the parser saw of the upgrade.
@@ -142,6 +151,8 @@ pub struct StartTlsParser {
     /// The client's first command fixed the dialect (SMTP and FTP share `220`).
     decided: bool,
     sides: [Side; 2],
+    /// LDAP: the message ID of the pending StartTLS request.
+    ldap_id: u32,
     /// Replies (SMTP, FTP, POP3) still due to commands sent before any upgrade request.
     awaiting: u32,
     /// Replies due to commands pipelined before the pending upgrade request.
@@ -169,6 +180,7 @@ impl StartTlsParser {
             s.reset();
         }
         self.awaiting = 0;
+        self.ldap_id = 0;
         self.skip_replies = 0;
         self.tag.clear();
         self.replay.clear();
@@ -220,7 +232,10 @@ impl StartTlsParser {
             _ if holding => side.lost += len.max(1),
             _ => {
                 // Lines resume after the next line end; PostgreSQL's framing cannot.
-                if matches!(self.session.dialect, Dialect::Pgsql | Dialect::Mysql) {
+                if matches!(
+                    self.session.dialect,
+                    Dialect::Pgsql | Dialect::Mysql | Dialect::Ldap
+                ) {
                     self.state = State::Done;
                 }
                 side.line.clear();
@@ -253,6 +268,7 @@ impl StartTlsParser {
             let n = match self.session.dialect {
                 Dialect::Pgsql => self.pg_bytes(dir, d),
                 Dialect::Mysql => self.mysql_bytes(dir, d),
+                Dialect::Ldap => self.ldap_bytes(dir, d),
                 _ => self.line_bytes(dir, d),
             };
             d = &d[n..];
@@ -326,7 +342,7 @@ impl StartTlsParser {
             }
             Dialect::Imap => verb.eq_ignore_ascii_case(b"STARTTLS"),
             Dialect::Pop3 => verb.eq_ignore_ascii_case(b"STLS"),
-            Dialect::Pgsql | Dialect::Mysql => false,
+            Dialect::Pgsql | Dialect::Mysql | Dialect::Ldap => false,
         };
         if asks {
             self.session.requests += 1;
@@ -344,7 +360,7 @@ impl StartTlsParser {
             Dialect::Smtp => any_of(verb, &[b"MAIL", b"DATA", b"BDAT"]),
             Dialect::Imap => any_of(verb, &[b"LOGIN", b"AUTHENTICATE", b"SELECT", b"EXAMINE"]),
             Dialect::Pop3 => any_of(verb, &[b"PASS", b"APOP", b"RETR", b"TOP"]),
-            Dialect::Ftp | Dialect::Pgsql | Dialect::Mysql => false,
+            Dialect::Ftp | Dialect::Pgsql | Dialect::Mysql | Dialect::Ldap => false,
         };
         if last {
             self.state = State::Done;
@@ -381,7 +397,7 @@ impl StartTlsParser {
                     None
                 }
             }
-            Dialect::Pgsql | Dialect::Mysql => None,
+            Dialect::Pgsql | Dialect::Mysql | Dialect::Ldap => None,
         };
         let Some(ok) = reply else {
             return;
@@ -509,6 +525,90 @@ impl StartTlsParser {
     }
 }
 
+impl StartTlsParser {
+    /// LDAP: takes octets of one BER message (its first [`LINE_CAP`] are kept, the rest
+    /// skipped) and judges it when it is complete; returns how many octets were taken.
+    fn ldap_bytes(&mut self, dir: Dir, d: &[u8]) -> usize {
+        let side = &mut self.sides[dir.index()];
+        if side.run > 0 {
+            // The rest of a message longer than LINE_CAP, judged by its start.
+            let n = d.len().min(side.run);
+            side.run -= n;
+            return n;
+        }
+        let total = match ldap::message_len(&side.line) {
+            Err(()) => {
+                self.state = State::Done;
+                return d.len();
+            }
+            Ok(None) => {
+                // A header is at most HEADER_MAX octets and every message is longer.
+                let n = d.len().min(ldap::HEADER_MAX - side.line.len());
+                side.line.extend_from_slice(&d[..n]);
+                if ldap::message_len(&side.line).is_err() {
+                    self.state = State::Done;
+                }
+                return n;
+            }
+            Ok(Some(t)) => t,
+        };
+        let keep = total.min(LINE_CAP);
+        let n = d.len().min(keep.saturating_sub(side.line.len()));
+        side.line.extend_from_slice(&d[..n]);
+        if side.line.len() < keep {
+            return n;
+        }
+        side.run = total - keep;
+        side.lines += 1;
+        let whole = side.run == 0;
+        let msg = std::mem::take(&mut side.line);
+        match dir {
+            Dir::ToServer => self.ldap_client(&msg),
+            Dir::ToClient => self.ldap_server(&msg, whole),
+        }
+        let side = &mut self.sides[dir.index()];
+        side.line = msg;
+        side.line.clear();
+        n
+    }
+
+    fn ldap_client(&mut self, msg: &[u8]) {
+        if self.sides[Dir::ToServer.index()].lines > MAX_COMMANDS {
+            self.state = State::Done;
+            return;
+        }
+        let Some(m) = ldap::message(msg) else {
+            self.state = State::Done;
+            return;
+        };
+        match m.op {
+            ldap::OP_EXTENDED_REQ if ldap::is_start_tls(m.body) => {
+                self.session.requests += 1;
+                self.ldap_id = m.id;
+                self.state = State::Pending;
+            }
+            ldap::OP_UNBIND => self.state = State::Done,
+            _ => {}
+        }
+    }
+
+    /// `whole`: the message was kept entire (an answer is judged only then).
+    fn ldap_server(&mut self, msg: &[u8], whole: bool) {
+        let Some(m) = ldap::message(msg) else {
+            self.state = State::Done;
+            return;
+        };
+        if self.state != State::Pending || m.op != ldap::OP_EXTENDED_RESP || m.id != self.ldap_id {
+            return; // results of earlier operations, or a notice of disconnection (ID 0)
+        }
+        match (ldap::result_code(m.body), whole) {
+            (Some(0), true) => self.upgrade(),
+            (Some(0), false) | (None, _) => self.state = State::Done,
+            (Some(_), _) => self.refused(),
+        }
+    }
+}
+
 /// A MySQL SSL request's payload: capability flags, packet size, character set, filler.
 const MYSQL_SSL_REQUEST_LEN: usize = 32;
 /// `CLIENT_SSL` in the capability flags.
@@ -576,14 +676,18 @@ pub enum Signature {
 /// FTP `220` then space or `-`, IMAP `* OK`/`* PREAUTH`/`* BYE`, POP3 `+OK` then space),
 /// an SMTP client's `EHLO`/`HELO`, each followed by printable text up to a line end (or
 /// for [`SIGNATURE_BYTES`] octets); or a PostgreSQL client's first message (SSLRequest,
-/// GSSENCRequest, or a protocol 3.0 StartupMessage of at most 10,000 octets), or a MySQL
-/// server greeting (protocol 10). `ports` are
+/// GSSENCRequest, or a protocol 3.0 StartupMessage of at most 10,000 octets), a MySQL
+/// server greeting (protocol 10), or an LDAP message from either side (a BER SEQUENCE with
+/// a message ID and a known operation whose length fits). `ports` are
 /// the flow's, to tell FTP's `220` (ports 21 and 990) from SMTP's. Decides within
 /// [`SIGNATURE_BYTES`] octets.
 pub fn looks_like(first: &[u8], ports: (u16, u16)) -> Signature {
     match mysql_greeting(first) {
         Signature::No => {}
         g => return g,
+    }
+    if first.first() == Some(&0x30) {
+        return ldap::signature(first);
     }
     if first.first() == Some(&0) {
         return pg_client(first);
@@ -719,6 +823,8 @@ fn pg_client(first: &[u8]) -> Signature {
         Signature::No
     }
 }
+
+mod ldap;
 
 #[cfg(test)]
 mod tests;

@@ -1463,18 +1463,20 @@ fn run_starttls(p: &mut StartTlsParser, evs: &[Ev]) -> StartTlsRun {
 
 struct StartTlsT;
 
-const DIALECTS: [Dialect; 6] = [
+const DIALECTS: [Dialect; 7] = [
     Dialect::Smtp,
     Dialect::Ftp,
     Dialect::Imap,
     Dialect::Pop3,
     Dialect::Pgsql,
     Dialect::Mysql,
+    Dialect::Ldap,
 ];
 
 impl Target for StartTlsT {
     const SHAPE: Shape = Shape::Conv;
-    const PARTS: &'static [&'static str] = &["smtp", "ftp", "imap", "pop3", "pgsql", "mysql"];
+    const PARTS: &'static [&'static str] =
+        &["smtp", "ftp", "imap", "pop3", "pgsql", "mysql", "ldap"];
 
     fn new() -> Self {
         StartTlsT

@@ -446,3 +446,186 @@ fn signature_decides_within_its_window() {
         assert_ne!(looks_like(&s[..k], (1, 2)), Signature::NeedMore);
     }
 }
+
+// --- LDAP
+
+/// A BER element with a definite length.
+fn ber(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    if content.len() < 0x80 {
+        v.push(content.len() as u8);
+    } else {
+        v.push(0x82);
+        v.extend_from_slice(&(content.len() as u16).to_be_bytes());
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+fn ldap(id: u8, op: u8, body: &[u8]) -> Vec<u8> {
+    ber(0x30, &[&[2, 1, id][..], &ber(op, body)].concat())
+}
+
+fn ldap_result(id: u8, op: u8, code: u8) -> Vec<u8> {
+    ldap(id, op, &[0x0a, 1, code, 4, 0, 4, 0])
+}
+
+fn ldap_start_tls(id: u8) -> Vec<u8> {
+    ldap(id, 0x77, &ber(0x80, b"1.3.6.1.4.1.1466.20037"))
+}
+
+/// Bind, a search answered with an entry longer than a kept line, then StartTLS accepted.
+fn ldap_session() -> Vec<(Dir, Vec<u8>)> {
+    let bind = ldap(
+        1,
+        0x60,
+        &[&[2, 1, 3][..], &ber(4, b"cn=admin"), &ber(0x80, b"secret")].concat(),
+    );
+    let search = ldap(2, 0x63, &[&ber(4, b"")[..], &[0x0a, 1, 0]].concat());
+    let entry = ldap(
+        2,
+        0x64,
+        &[&ber(4, b"")[..], &ber(0x30, &[b'x'; 900])].concat(),
+    );
+    vec![
+        (C, bind),
+        (S, ldap_result(1, 0x61, 0)),
+        (C, search),
+        (S, [entry, ldap_result(2, 0x65, 0)].concat()),
+        (C, ldap_start_tls(3)),
+        (S, ldap_result(3, 0x78, 0)),
+        (C, HELLO.to_vec()),
+    ]
+}
+
+#[test]
+fn ldap_start_tls_accepted_after_bind_and_search() {
+    let talk = ldap_session();
+    let mut p = parser(Dialect::Ldap);
+    for (i, (d, b)) in talk.iter().enumerate() {
+        p.feed(*d, b);
+        assert_eq!(p.upgraded(), i >= 5, "after message {i}");
+    }
+    let s = p.session();
+    assert_eq!((s.requests, s.refusals, s.upgraded), (1, 0, true));
+    assert_eq!(tunnel(&mut p, C), HELLO);
+    // Every split point of every message gives the same hand-over.
+    for (k, (_, bytes)) in talk.iter().enumerate() {
+        for cut in 0..=bytes.len() {
+            let mut p = parser(Dialect::Ldap);
+            for (i, (d, b)) in talk.iter().enumerate() {
+                if i == k {
+                    p.feed(*d, &b[..cut]);
+                    p.feed(*d, &b[cut..]);
+                } else {
+                    p.feed(*d, b);
+                }
+            }
+            assert!(p.upgraded(), "message {k} cut at {cut}");
+            assert_eq!(tunnel(&mut p, C), HELLO, "message {k} cut at {cut}");
+        }
+    }
+    // And all of it one octet at a time.
+    let mut p = parser(Dialect::Ldap);
+    for (d, b) in &talk {
+        for x in b {
+            p.feed(*d, std::slice::from_ref(x));
+        }
+    }
+    assert_eq!(tunnel(&mut p, C), HELLO);
+}
+
+#[test]
+fn ldap_refusal_replays_the_held_request_and_ids_are_matched() {
+    let search = ldap(4, 0x63, &[&ber(4, b"")[..], &[0x0a, 1, 0]].concat());
+    let mut p = parser(Dialect::Ldap);
+    p.feed(C, &[ldap_start_tls(3), search].concat());
+    // A notice of disconnection (ID 0) and an answer to another ID are not the answer.
+    p.feed(S, &ldap_result(0, 0x78, 52));
+    p.feed(S, &ldap_result(7, 0x78, 0));
+    assert!(!p.upgraded() && p.session().refusals == 0);
+    p.feed(S, &ldap_result(3, 0x78, 2)); // protocolError
+    assert_eq!((p.session().requests, p.session().refusals), (1, 1));
+    assert!(!p.is_finished());
+    // The held search went back to the command stream: an unbind after it ends the watch.
+    assert_eq!(p.sides[C.index()].lines, 2);
+    p.feed(C, &ldap(5, 0x42, &[]));
+    assert!(p.is_finished() && !p.upgraded());
+}
+
+#[test]
+fn ldap_watch_ends_at_anything_but_ber() {
+    // After a SASL bind with a security layer, messages carry a 4-octet length.
+    let mut p = parser(Dialect::Ldap);
+    p.feed(C, &[0, 0, 0, 0x20, 5, 4]);
+    assert!(p.is_finished() && !p.upgraded());
+    // Indefinite length, and a length too short for a message ID and an operation.
+    for bad in [&[0x30, 0x80, 2, 1][..], &[0x30, 0x03, 2, 1, 1]] {
+        let mut p = parser(Dialect::Ldap);
+        p.feed(C, bad);
+        assert!(p.is_finished(), "{bad:?}");
+    }
+    // A gap cannot be resynchronised.
+    let mut p = parser(Dialect::Ldap);
+    p.feed(C, &ldap_start_tls(1)[..4]);
+    p.gap(C, 3);
+    assert!(p.is_finished() && !p.upgraded());
+}
+
+#[test]
+fn ldap_signatures() {
+    let none = (1000, 2000);
+    let bind = ldap(1, 0x60, &[2, 1, 3, 4, 0, 0x80, 0]);
+    assert_eq!(
+        looks_like(&bind, none),
+        Signature::Yes(Dialect::Ldap, false)
+    );
+    assert_eq!(
+        looks_like(&ldap_result(1, 0x61, 0), none),
+        Signature::Yes(Dialect::Ldap, true)
+    );
+    assert_eq!(
+        looks_like(&ldap_start_tls(1), none),
+        Signature::Yes(Dialect::Ldap, false)
+    );
+    // Long-form lengths (a 4-octet message ID).
+    let long = ber(
+        0x30,
+        &[&[2, 4, 0, 0, 1, 0][..], &ber(0x63, &[0; 200])].concat(),
+    );
+    assert_eq!(
+        looks_like(&long[..16], none),
+        Signature::Yes(Dialect::Ldap, false)
+    );
+    // Decided at the operation's length, the seventh octet here.
+    for k in 0..7 {
+        assert_eq!(
+            looks_like(&bind[..k], none),
+            Signature::NeedMore,
+            "{k} octets"
+        );
+    }
+    assert_eq!(
+        looks_like(&bind[..7], none),
+        Signature::Yes(Dialect::Ldap, false)
+    );
+    // SNMP over TCP (version, then an OCTET STRING community), an operation longer than its
+    // message, a negative message ID, an unknown operation.
+    let snmp = ber(
+        0x30,
+        &[&[2, 1, 1][..], &ber(4, b"public"), &[0xa0, 0]].concat(),
+    );
+    assert_eq!(looks_like(&snmp, none), Signature::No);
+    assert_eq!(
+        looks_like(&[0x30, 7, 2, 1, 1, 0x60, 9, 0, 0], none),
+        Signature::No
+    );
+    assert_eq!(
+        looks_like(&[0x30, 7, 2, 1, 0x81, 0x60, 2, 0, 0], none),
+        Signature::No
+    );
+    assert_eq!(
+        looks_like(&[0x30, 7, 2, 1, 1, 0x30, 2, 0, 0], none),
+        Signature::No
+    );
+}

@@ -3239,6 +3239,73 @@ fn starttls_edges(v: &mut Vec<Seed>) {
             .take(),
         "more held client bytes than the hand-over keeps",
     );
+    // LDAP (BER): bind, search with a long entry, StartTLS accepted; a refusal; SASL wrapping.
+    let bind = ldap_msg(
+        1,
+        0x60,
+        &cat(&[&[2, 1, 3], &ber(4, b"cn=admin"), &ber(0x80, b"pw")]),
+    );
+    let bind_ok = ldap_msg(1, 0x61, &[0x0a, 1, 0, 4, 0, 4, 0]);
+    let entry = ldap_msg(
+        2,
+        0x64,
+        &cat(&[&ber(4, b"dc=example"), &ber(0x30, &[b'a'; 700])]),
+    );
+    let done = ldap_msg(2, 0x65, &[0x0a, 1, 0, 4, 0, 4, 0]);
+    let start_tls = ldap_msg(3, 0x77, &ber(0x80, b"1.3.6.1.4.1.1466.20037"));
+    let search = ldap_msg(2, 0x63, &cat(&[&ber(4, b""), &[0x0a, 1, 0]]));
+    e(
+        v,
+        "ldap-starttls",
+        c.chunked(C2S, &cat(&[&bind, &search]), 5)
+            .data(S2C, &cat(&[&bind_ok, &entry, &done]))
+            .data(C2S, &cat(&[&start_tls, hello]))
+            .chunked(S2C, &ldap_msg(3, 0x78, &[0x0a, 1, 0, 4, 0, 4, 0]), 3)
+            .take(),
+        "bind, a search whose entry is longer than a kept line, StartTLS accepted",
+    );
+    e(
+        v,
+        "ldap-refused",
+        c.data(C2S, &cat(&[&start_tls, &search]))
+            .data(S2C, &ldap_msg(0, 0x78, &[0x0a, 1, 52, 4, 0, 4, 0]))
+            .data(S2C, &ldap_msg(3, 0x78, &[0x0a, 1, 2, 4, 0, 4, 0]))
+            .data(C2S, &ldap_msg(4, 0x42, &[]))
+            .take(),
+        "a notice of disconnection (ID 0), then the refusal; the held search is replayed",
+    );
+    e(
+        v,
+        "ldap-sasl-wrapped",
+        c.data(C2S, &bind)
+            .data(S2C, &bind_ok)
+            .data(C2S, &[0, 0, 0, 0x20, 5, 4, 0xff])
+            .take(),
+        "after a SASL bind with a security layer: a 4-octet length, not BER",
+    );
+}
+
+/// A BER element with a definite length (short or long form).
+fn ber(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    match u8::try_from(content.len()) {
+        Ok(n) if n < 0x80 => v.push(n),
+        _ => {
+            let len = u32::try_from(content.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes();
+            let skip = len.iter().take_while(|&&b| b == 0).count();
+            v.push(0x80 | (4 - skip) as u8);
+            v.extend_from_slice(&len[skip..]);
+        }
+    }
+    v.extend_from_slice(content);
+    v
+}
+
+/// An LDAPMessage: message ID (one octet here), then the operation `op` with `body`.
+fn ldap_msg(id: u8, op: u8, body: &[u8]) -> Vec<u8> {
+    ber(0x30, &cat(&[&[2, 1, id], &ber(op, body)]))
 }
 
 // --- ident
