@@ -1436,17 +1436,7 @@ fn starttls_proto(d: Dialect) -> AppProto {
 
 /// The STARTTLS dialect of a flow protocol, if it is one (the inverse of [`starttls_proto`]).
 fn starttls_dialect(p: AppProto) -> Option<Dialect> {
-    [
-        Dialect::Smtp,
-        Dialect::Ftp,
-        Dialect::Imap,
-        Dialect::Pop3,
-        Dialect::Pgsql,
-        Dialect::Mysql,
-        Dialect::Ldap,
-    ]
-    .into_iter()
-    .find(|&d| starttls_proto(d) == p)
+    Dialect::ALL.into_iter().find(|&d| starttls_proto(d) == p)
 }
 
 /// Counts what a STARTTLS parser saw, once per connection.

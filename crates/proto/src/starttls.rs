@@ -84,6 +84,19 @@ pub enum Dialect {
     Ldap,
 }
 
+impl Dialect {
+    /// Every dialect, in declaration order.
+    pub const ALL: [Dialect; 7] = [
+        Dialect::Smtp,
+        Dialect::Ftp,
+        Dialect::Imap,
+        Dialect::Pop3,
+        Dialect::Pgsql,
+        Dialect::Mysql,
+        Dialect::Ldap,
+    ];
+}
+
 /// What the parser saw of the upgrade.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StartTlsSession {

@@ -1463,15 +1463,7 @@ fn run_starttls(p: &mut StartTlsParser, evs: &[Ev]) -> StartTlsRun {
 
 struct StartTlsT;
 
-const DIALECTS: [Dialect; 7] = [
-    Dialect::Smtp,
-    Dialect::Ftp,
-    Dialect::Imap,
-    Dialect::Pop3,
-    Dialect::Pgsql,
-    Dialect::Mysql,
-    Dialect::Ldap,
-];
+const DIALECTS: [Dialect; 7] = Dialect::ALL;
 
 impl Target for StartTlsT {
     const SHAPE: Shape = Shape::Conv;
