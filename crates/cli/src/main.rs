@@ -93,6 +93,9 @@ impl Sink for Sinks {
     fn socks(&mut self, ctx: &AppCtx<'_>, t: &wirescope_proto::socks::SocksSession) {
         self.each(|s| s.socks(ctx, t));
     }
+    fn proxy(&mut self, ctx: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
+        self.each(|s| s.proxy(ctx, h));
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.each(|s| s.dhcp_message(ctx, m));
     }

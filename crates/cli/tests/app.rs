@@ -483,3 +483,71 @@ fn ldap_is_identified_on_any_port() {
         );
     }
 }
+
+#[test]
+fn proxy_protocol_header_names_the_client_behind_the_balancer() {
+    let cases = [
+        // nDPI's HAProxy sample: a v1 line, then a TLS ClientHello in the same segment.
+        (
+            "robustness/nDPI-tests/tests/cfgs/default/pcap/haproxy.pcap",
+            ("11.111.11.111", 52176, "222.222.222.22", 443),
+            "tls",
+        ),
+        // PcapPlusPlus: a v1 line ahead of a MySQL session (the server greets after it).
+        (
+            "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/one_tcp_stream_fin_rst_close_packet.pcap",
+            ("192.168.221.1", 64278, "192.168.221.132", 3306),
+            "mysql",
+        ),
+    ];
+    for (file, (src, sport, dst, dport), inner) in cases {
+        let (events, out) = eve_of(&corpus().join(file), &["--json", "--no-detect"]);
+        let proxy = of_type(&events, "proxy");
+        assert_eq!(proxy.len(), 1, "{file}: {events:#?}");
+        let p = &proxy[0]["proxy"];
+        assert_eq!(p["version"], 1, "{p}");
+        assert_eq!(p["command"], "proxy", "{p}");
+        assert_eq!(p["protocol"], "TCP4", "{p}");
+        assert_eq!(
+            (&p["src_ip"], &p["src_port"]),
+            (&serde_json::json!(src), &serde_json::json!(sport))
+        );
+        assert_eq!(
+            (&p["dest_ip"], &p["dest_port"]),
+            (&serde_json::json!(dst), &serde_json::json!(dport))
+        );
+        // The proxied protocol is identified after the header, on the same flow.
+        let flows = of_type(&events, "flow");
+        assert_eq!(flows.len(), 1, "{file}");
+        assert_eq!(flows[0]["app_proto"], inner, "{file}");
+        assert_eq!(flows[0]["flow_id"], proxy[0]["flow_id"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["app"]["proxy"]["headers"], 1, "{file}");
+        assert_eq!(report["app"]["proxy"]["malformed"], 0, "{file}");
+    }
+    // The ClientHello after the header gives the SNI and JA3 tshark shows for it.
+    let (events, _) = eve_of(&corpus().join(cases[0].0), &["-q", "--no-detect"]);
+    let tls = of_type(&events, "tls");
+    assert_eq!(tls.len(), 1, "{tls:?}");
+    assert_eq!(tls[0]["tls"]["sni"], "aaaaaaaaaaaaaaaa.xx");
+    assert_eq!(
+        tls[0]["tls"]["ja3"]["hash"],
+        "dda262729e5413660ec0e6a8d4279860"
+    );
+}
+
+#[test]
+fn streams_that_only_begin_like_a_proxy_header_are_left_alone() {
+    // Requests starting with `P` (POST), and a capture with every protocol of the layer: no
+    // header is reported and the protocols are parsed as before.
+    for file in [
+        "attacks/chrissanders-packets/http_post.pcapng",
+        "robustness/arkime-tests/tests/pcap/socks-http-example.pcap",
+    ] {
+        let (events, out) = eve_of(&corpus().join(file), &["--json", "--no-detect"]);
+        assert!(of_type(&events, "proxy").is_empty(), "{file}");
+        assert!(!of_type(&events, "http").is_empty(), "{file}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["app"]["proxy"]["headers"], 0, "{file}");
+    }
+}

@@ -477,6 +477,9 @@ impl<S: Sink + AlertSink> Sink for Detecting<'_, S> {
     fn socks(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
         self.inner.socks(ctx, s);
     }
+    fn proxy(&mut self, ctx: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
+        self.inner.proxy(ctx, h);
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.inner.dhcp_message(ctx, m);
     }

@@ -18,6 +18,7 @@ use wirescope_proto::dhcp;
 use wirescope_proto::dns;
 use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::proxy::{ProxyHeader, ProxyReader, Step};
 use wirescope_proto::socks::SocksParser;
 use wirescope_proto::ssh::SshParser;
 use wirescope_proto::starttls::{Dialect, StartTlsParser};
@@ -262,6 +263,8 @@ pub(crate) struct AppStats {
     pub tls_versions: std::collections::BTreeMap<&'static str, u64>,
     pub ssh_sessions: u64,
     pub socks_sessions: u64,
+    pub proxy_headers: u64,
+    pub proxy_malformed: u64,
     pub starttls_requests: u64,
     pub starttls_refusals: u64,
     pub starttls_upgrades: u64,
@@ -453,6 +456,9 @@ struct FlowParse {
     /// Tunnelled bytes handed over by the SOCKS parser, per direction (kept for their
     /// capacity).
     spare: [Vec<u8>; 2],
+    /// Watches the originator's first bytes for a PROXY protocol header while `watch_proxy`.
+    proxy: ProxyReader,
+    watch_proxy: bool,
 }
 
 impl FlowApp {
@@ -471,6 +477,8 @@ impl FlowApp {
                 flip: false,
                 outer: None,
                 spare: [Vec::new(), Vec::new()],
+                proxy: ProxyReader::new(),
+                watch_proxy: true,
             },
         }
     }
@@ -506,6 +514,8 @@ impl FlowApp {
         p.logged = false;
         p.flip = false;
         p.outer = None;
+        p.proxy.reset();
+        p.watch_proxy = true;
     }
 }
 
@@ -1099,6 +1109,13 @@ struct TcpApp<'a, 's> {
 impl TcpApp<'_, '_> {
     /// Consumes one piece of one direction's reassembled stream.
     fn chunk(&mut self, dir: Dir, c: Chunk<'_>) {
+        if dir == Dir::ToServer && self.f.watch_proxy {
+            match c {
+                Chunk::Data(d) => return self.proxy_preamble(d),
+                // A hole before the reader decided: what it held is passed on first.
+                Chunk::Gap(_) => self.proxy_end(),
+            }
+        }
         match c {
             Chunk::Gap(n) => {
                 self.stats.gaps += 1;
@@ -1126,6 +1143,55 @@ impl TcpApp<'_, '_> {
                 }
             }
         }
+    }
+
+    /// The originator's first bytes, while they may be a PROXY protocol header (which a load
+    /// balancer sends ahead of the proxied protocol's first byte): a header is reported and
+    /// skipped, and identification starts after it; anything else is passed on unchanged.
+    fn proxy_preamble(&mut self, d: &[u8]) {
+        // Taken out so that its held bytes can be passed on while `self` is borrowed.
+        let mut r = std::mem::take(&mut self.f.proxy);
+        let step = r.feed(d);
+        self.f.watch_proxy = step == Step::NeedMore;
+        match step {
+            Step::NeedMore => {}
+            Step::Done { used } => {
+                self.proxy_header(r.header());
+                self.f.proxy = r;
+                if let Some(rest) = d.get(used..).filter(|x| !x.is_empty()) {
+                    self.chunk(Dir::ToServer, Chunk::Data(rest));
+                }
+                return;
+            }
+            Step::NotProxy { malformed } => {
+                self.stats.proxy_malformed += u64::from(malformed);
+                let held = r.held();
+                if !held.is_empty() {
+                    self.chunk(Dir::ToServer, Chunk::Data(held));
+                }
+                self.chunk(Dir::ToServer, Chunk::Data(d));
+            }
+        }
+        self.f.proxy = r;
+    }
+
+    /// The originator's stream ended or has a hole while a PROXY header was undecided.
+    fn proxy_end(&mut self) {
+        self.f.watch_proxy = false;
+        let mut r = std::mem::take(&mut self.f.proxy);
+        if let Some(h) = r.pending_header() {
+            self.proxy_header(h);
+        }
+        let held = r.finish();
+        if !held.is_empty() {
+            self.chunk(Dir::ToServer, Chunk::Data(held));
+        }
+        self.f.proxy = r;
+    }
+
+    fn proxy_header(&mut self, h: &ProxyHeader) {
+        self.stats.proxy_headers += 1;
+        self.sink.proxy(self.ctx, h);
     }
 
     fn identify(&mut self, dir: Dir, d: &[u8]) {
@@ -1387,6 +1453,9 @@ impl TcpApp<'_, '_> {
 
     /// The flow ended: parsers flush and sessions never completed are logged.
     fn end(&mut self) {
+        if self.f.watch_proxy {
+            self.proxy_end();
+        }
         match &mut self.f.parser {
             Parser::Http(_) => self.finish_http(),
             Parser::Tls(p)
@@ -1515,6 +1584,8 @@ impl AppLayer {
             (&mut a.tls_sessions, b.tls_sessions),
             (&mut a.ssh_sessions, b.ssh_sessions),
             (&mut a.socks_sessions, b.socks_sessions),
+            (&mut a.proxy_headers, b.proxy_headers),
+            (&mut a.proxy_malformed, b.proxy_malformed),
             (&mut a.starttls_requests, b.starttls_requests),
             (&mut a.starttls_refusals, b.starttls_refusals),
             (&mut a.starttls_upgrades, b.starttls_upgrades),
@@ -1653,6 +1724,10 @@ impl AppLayer {
             },
             socks: SocksReport {
                 sessions: st.socks_sessions,
+            },
+            proxy: ProxyReport {
+                headers: st.proxy_headers,
+                malformed: st.proxy_malformed,
             },
             starttls: StartTlsReport {
                 requests: st.starttls_requests,

@@ -64,6 +64,9 @@ pub trait Sink {
     /// A SOCKS handshake, once the proxy answered (or at flow end). A granted tunnel's
     /// protocol follows with its own events on the same flow.
     fn socks(&mut self, _ctx: &AppCtx<'_>, _s: &wirescope_proto::socks::SocksSession) {}
+    /// A PROXY protocol header at the start of a connection (the proxied protocol's events
+    /// follow on the same flow).
+    fn proxy(&mut self, _ctx: &AppCtx<'_>, _h: &wirescope_proto::proxy::ProxyHeader) {}
     /// One DHCP message.
     fn dhcp_message(&mut self, _ctx: &AppCtx<'_>, _m: &wirescope_proto::dhcp::Message<'_>) {}
     /// A completed (or expired) DHCP exchange, Zeek `dhcp.log` style.

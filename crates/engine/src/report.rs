@@ -184,6 +184,7 @@ pub struct AppReport {
     pub tls: TlsReport,
     pub ssh: SshReport,
     pub socks: SocksReport,
+    pub proxy: ProxyReport,
     pub starttls: StartTlsReport,
     pub dhcp: DhcpReport,
     pub arp: ArpReport,
@@ -232,6 +233,15 @@ pub struct SshReport {
 pub struct SocksReport {
     /// SOCKS handshakes logged (granted or not).
     pub sessions: u64,
+}
+
+/// PROXY protocol headers (HAProxy's) at the start of connections.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProxyReport {
+    /// Headers read (versions 1 and 2).
+    pub headers: u64,
+    /// Connections whose first bytes began like a header but broke its format.
+    pub malformed: u64,
 }
 
 /// Switches to TLS in cleartext protocols (SMTP, FTP, IMAP, POP3, PostgreSQL, MySQL, LDAP).

@@ -239,6 +239,11 @@ enum Event {
         flow: Flow,
         s: Box<wirescope_proto::socks::SocksSession>,
     },
+    Proxy {
+        ts: Timestamp,
+        flow: Flow,
+        h: Box<wirescope_proto::proxy::ProxyHeader>,
+    },
     DhcpMessage {
         ts: Timestamp,
         flow: Flow,
@@ -354,6 +359,13 @@ impl Sink for Recorder<'_> {
             s: Box::new(s.clone()),
         });
     }
+    fn proxy(&mut self, ctx: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
+        self.push(Event::Proxy {
+            ts: ctx.ts,
+            flow: *ctx.flow,
+            h: Box::new(h.clone()),
+        });
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &dhcp::Message<'_>) {
         let at = self.keep(m.raw());
         self.push(Event::DhcpMessage {
@@ -406,6 +418,7 @@ fn replay(engine: &mut Engine, e: &Event, bytes: &[u8], sink: &mut dyn Sink) {
         Event::Tls { ts, flow, s } => sink.tls(&AppCtx { ts: *ts, flow }, s),
         Event::Ssh { ts, flow, s } => sink.ssh(&AppCtx { ts: *ts, flow }, s),
         Event::Socks { ts, flow, s } => sink.socks(&AppCtx { ts: *ts, flow }, s),
+        Event::Proxy { ts, flow, h } => sink.proxy(&AppCtx { ts: *ts, flow }, h),
         Event::DhcpMessage { ts, flow, at } => {
             if let Ok(m) = dhcp::parse(span(at)) {
                 sink.dhcp_message(&AppCtx { ts: *ts, flow }, &m);

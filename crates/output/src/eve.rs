@@ -239,6 +239,9 @@ impl<W: Write> Sink for EveWriter<W> {
     fn socks(&mut self, ctx: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
         self.socks_event(ctx, s);
     }
+    fn proxy(&mut self, ctx: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
+        self.proxy_event(ctx, h);
+    }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.dhcp_event(ctx, m);
     }

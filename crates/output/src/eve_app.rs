@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use wirescope_engine::app::mac_string;
 use wirescope_engine::{AppCtx, ArpEvent, DnsEvent};
-use wirescope_proto::{dhcp, dns, http, socks, ssh, tls};
+use wirescope_proto::{dhcp, dns, http, proxy, socks, ssh, tls};
 
 pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -262,6 +262,48 @@ pub fn ssh_object(s: &ssh::SshSession) -> Value {
     v
 }
 
+/// The EVE `proxy` object of a PROXY protocol header: the client and the address it
+/// connected to as the proxy reports them (Suricata's `src_ip`/`src_port`/`dest_ip`/
+/// `dest_port` names), and what version 2's TLVs said.
+pub fn proxy_object(h: &proxy::ProxyHeader) -> Value {
+    let command = match h.command {
+        proxy::Command::Proxy => "proxy",
+        proxy::Command::Local => "local",
+    };
+    let mut v = json!({
+        "version": h.version,
+        "command": command,
+        "protocol": h.family.name(),
+        "length": h.len,
+    });
+    if let Some(a) = h.src {
+        v["src_ip"] = json!(a.ip().to_string());
+        v["src_port"] = json!(a.port());
+    }
+    if let Some(a) = h.dst {
+        v["dest_ip"] = json!(a.ip().to_string());
+        v["dest_port"] = json!(a.port());
+    }
+    if !h.authority.is_empty() {
+        v["authority"] = json!(lossy(&h.authority));
+    }
+    if !h.alpn.is_empty() {
+        v["alpn"] = json!(lossy(&h.alpn));
+    }
+    if !h.unique_id.is_empty() {
+        let mut id = String::new();
+        wirescope_proto::push_hex_lower(&mut id, &h.unique_id);
+        v["unique_id"] = json!(id);
+    }
+    if !h.tlv_types.is_empty() {
+        v["tlv_types"] = json!(h.tlv_types);
+    }
+    if h.truncated {
+        v["truncated"] = json!(true);
+    }
+    v
+}
+
 /// The EVE `socks` object of a handshake: Zeek's `socks.log` values under JSON names, with
 /// the command, the offered and chosen SOCKS 5 methods and whether a tunnel followed.
 pub fn socks_object(s: &socks::SocksSession) -> Value {
@@ -386,6 +428,11 @@ impl<W: Write> EveWriter<W> {
     pub fn socks_event(&mut self, ctx: &AppCtx<'_>, s: &socks::SocksSession) {
         let head = app_header(ctx, "socks", "socks", true);
         self.app_event(head, "socks", socks_object(s));
+    }
+
+    pub fn proxy_event(&mut self, ctx: &AppCtx<'_>, h: &proxy::ProxyHeader) {
+        let head = app_header(ctx, "proxy", "proxy", true);
+        self.app_event(head, "proxy", proxy_object(h));
     }
 
     pub fn dhcp_event(&mut self, ctx: &AppCtx<'_>, m: &dhcp::Message<'_>) {

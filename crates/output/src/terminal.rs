@@ -424,6 +424,13 @@ fn render_app(a: &AppReport, out: &mut String) {
     if a.socks.sessions > 0 {
         let _ = writeln!(out, "SOCKS          {} handshakes", a.socks.sessions);
     }
+    if a.proxy.headers + a.proxy.malformed > 0 {
+        let _ = writeln!(
+            out,
+            "PROXY protocol {} headers, {} malformed",
+            a.proxy.headers, a.proxy.malformed
+        );
+    }
     if a.starttls.requests > 0 {
         let st = &a.starttls;
         let _ = writeln!(

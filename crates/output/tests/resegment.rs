@@ -5,7 +5,9 @@
 use wirescope_capture::CaptureReader;
 use wirescope_core::{Frame, LinkType, Timestamp};
 use wirescope_engine::{AppCtx, DnsEvent, Engine, EngineConfig, Sink};
-use wirescope_output::eve_app::{dns_object, http_object, socks_object, ssh_object, tls_object};
+use wirescope_output::eve_app::{
+    dns_object, http_object, proxy_object, socks_object, ssh_object, tls_object,
+};
 use wirescope_testkit::corpus;
 use wirescope_wire::Transport;
 
@@ -30,6 +32,9 @@ impl Sink for Records {
     }
     fn socks(&mut self, _: &AppCtx<'_>, s: &wirescope_proto::socks::SocksSession) {
         self.0.push(format!("socks {}", socks_object(s)));
+    }
+    fn proxy(&mut self, _: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
+        self.0.push(format!("proxy {}", proxy_object(h)));
     }
 }
 
@@ -77,9 +82,37 @@ fn run(pkts: &[Pkt]) -> Vec<String> {
     rec.0
 }
 
-/// Where the TCP payload of a plain Ethernet/IPv4/TCP frame lies, and its flow identity
-/// (addresses and ports, direction-sensitive).
-fn tcp_payload(p: &Pkt) -> Option<(usize, usize, [u8; 12])> {
+/// A flow's identity: addresses and ports, direction-sensitive (IPv4 addresses zero-padded).
+type FlowId = [u8; 36];
+
+/// Where the TCP header of a plain Ethernet/IPv4 or Ethernet/IPv6 frame starts (IPv6 without
+/// extension headers), its flow identity and whether it is IPv6.
+fn tcp_header(data: &[u8]) -> Option<(usize, FlowId, bool)> {
+    let mut id = [0u8; 36];
+    match data.get(12..14)? {
+        [8, 0] => {
+            if *data.get(23)? != 6 {
+                return None;
+            }
+            let t = 14 + usize::from(*data.get(14)? & 0x0f) * 4;
+            id[..8].copy_from_slice(data.get(26..34)?);
+            id[32..].copy_from_slice(data.get(t..t + 4)?);
+            Some((t, id, false))
+        }
+        [0x86, 0xdd] => {
+            if *data.get(20)? != 6 {
+                return None;
+            }
+            id[..32].copy_from_slice(data.get(22..54)?);
+            id[32..].copy_from_slice(data.get(54..58)?);
+            Some((54, id, true))
+        }
+        _ => None,
+    }
+}
+
+/// Where the TCP payload of a plain Ethernet/IP/TCP frame lies, and its flow identity.
+fn tcp_payload(p: &Pkt) -> Option<(usize, usize, FlowId)> {
     let f = Frame {
         ts: p.ts,
         wire_len: p.data.len() as u32,
@@ -94,12 +127,11 @@ fn tcp_payload(p: &Pkt) -> Option<(usize, usize, [u8; 12])> {
     let Transport::Tcp(_) = d.transport else {
         return None;
     };
-    if d.payload.is_empty() || p.data.get(12..14) != Some(&[8, 0][..]) {
+    if d.payload.is_empty() {
         return None;
     }
+    let (_, id, _) = tcp_header(&p.data)?;
     let off = d.payload.as_ptr() as usize - p.data.as_ptr() as usize;
-    let mut id = [0u8; 12];
-    id.copy_from_slice(&p.data[26..38]);
     Some((off, d.payload.len(), id))
 }
 
@@ -107,10 +139,15 @@ fn tcp_payload(p: &Pkt) -> Option<(usize, usize, [u8; 12])> {
 fn slice(p: &Pkt, off: usize, a: usize, b: usize) -> Pkt {
     let mut data = p.data[..off].to_vec();
     data.extend_from_slice(&p.data[off + a..off + b]);
-    let ihl = usize::from(data[14] & 0x0f) * 4;
-    let total = (ihl + (off - 14 - ihl) + (b - a)) as u16;
-    data[16..18].copy_from_slice(&total.to_be_bytes());
-    let t = 14 + ihl;
+    let (t, _, v6) = tcp_header(&data).expect("a frame tcp_payload accepted");
+    if v6 {
+        // IPv6 payload length: the TCP header and the piece.
+        let len = (off - 54 + (b - a)) as u16;
+        data[18..20].copy_from_slice(&len.to_be_bytes());
+    } else {
+        let total = (off - 14 + (b - a)) as u16;
+        data[16..18].copy_from_slice(&total.to_be_bytes());
+    }
     let seq = u32::from_be_bytes([data[t + 4], data[t + 5], data[t + 6], data[t + 7]]);
     let seq = seq.wrapping_add(a as u32);
     data[t + 4..t + 8].copy_from_slice(&seq.to_be_bytes());
@@ -163,23 +200,20 @@ fn shuffled(pkts: &[Pkt], seed: u64) -> Vec<Pkt> {
         rng ^= rng << 17;
         rng
     };
-    let syn: HashSet<[u8; 12]> = pkts
+    let syn: HashSet<FlowId> = pkts
         .iter()
-        .filter(|p| p.data.get(12..14) == Some(&[8, 0][..]) && p.data.get(23) == Some(&6))
         .filter_map(|p| {
-            let ihl = usize::from(*p.data.get(14)? & 0x0f) * 4;
-            let flags = *p.data.get(14 + ihl + 13)?;
-            let mut id = [0u8; 12];
-            id.copy_from_slice(p.data.get(26..38)?);
+            let (t, id, _) = tcp_header(&p.data)?;
+            let flags = *p.data.get(t + 13)?;
             (flags & 0x02 != 0).then_some(id)
         })
         .collect();
-    let mut started: HashSet<[u8; 12]> = HashSet::new();
+    let mut started: HashSet<FlowId> = HashSet::new();
     let mut out: Vec<Pkt> = Vec::new();
     let mut run: Vec<Pkt> = Vec::new();
-    let mut run_id: Option<[u8; 12]> = None;
+    let mut run_id: Option<FlowId> = None;
     let mut flush = |run: &mut Vec<Pkt>,
-                     id: Option<[u8; 12]>,
+                     id: Option<FlowId>,
                      out: &mut Vec<Pkt>,
                      next: &mut dyn FnMut() -> u64| {
         let pinned = match id {
@@ -245,6 +279,13 @@ fn same(got: &[String], want: &[String], what: &str) {
     assert!(got == want, "{what}: {}", diff(got, want));
 }
 
+/// Whether the capture has IPv6 TCP payload that the test re-segments.
+fn splits_ipv6(path: &str) -> bool {
+    read(path)
+        .iter()
+        .any(|p| tcp_payload(p).is_some() && p.data.get(12..14) == Some(&[0x86, 0xdd][..]))
+}
+
 fn check(path: &str, want_kinds: &[&str]) {
     let pkts = read(path);
     let base = run(&pkts);
@@ -283,6 +324,10 @@ fn check(path: &str, want_kinds: &[&str]) {
 fn http_is_unchanged_by_resegmentation() {
     check("attacks/chrissanders-packets/http_google.pcapng", &["http"]);
     check("attacks/chrissanders-packets/http_post.pcapng", &["http"]);
+    // The same page over IPv4 and IPv6.
+    let path = "attacks/chrissanders-packets/http_ip4and6.pcapng";
+    assert!(splits_ipv6(path));
+    check(path, &["http"]);
 }
 
 #[test]
@@ -323,6 +368,10 @@ fn starttls_hand_over_is_unchanged_by_resegmentation() {
         "robustness/arkime-tests/tests/pcap/smtp-starttls.pcap",
         &["tls"],
     );
+    // LDAP's StartTLS extended operation, over IPv6.
+    let path = "robustness/arkime-tests/tests/pcap/ldap-ssl.pcap";
+    assert!(splits_ipv6(path));
+    check(path, &["tls"]);
 }
 
 #[test]
@@ -335,6 +384,35 @@ fn hello_retry_is_unchanged_by_resegmentation() {
     assert!(
         base.iter()
             .any(|r| r.starts_with("tls") && r.contains(r#""hello_retry":{"ja3":{"hash":"#)),
+        "{base:#?}"
+    );
+}
+
+#[test]
+fn proxy_protocol_header_is_unchanged_by_resegmentation() {
+    // A PROXY protocol v1 line, then a TLS ClientHello, in one segment (nDPI's HAProxy
+    // sample); and a v1 line ahead of a MySQL session (PcapPlusPlus).
+    for (path, inner) in [
+        ("robustness/nDPI-tests/tests/cfgs/default/pcap/haproxy.pcap", "tls"),
+        (
+            "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/one_tcp_stream_fin_rst_close_packet.pcap",
+            "proxy",
+        ),
+    ] {
+        check(path, &["proxy", inner]);
+        let base = run(&read(path));
+        assert!(
+            base.iter()
+                .any(|r| r.starts_with("proxy") && r.contains(r#""protocol":"TCP4""#)),
+            "{base:#?}"
+        );
+    }
+    let base = run(&read(
+        "robustness/nDPI-tests/tests/cfgs/default/pcap/haproxy.pcap",
+    ));
+    assert!(
+        base.iter()
+            .any(|r| r.starts_with("tls") && r.contains("dda262729e5413660ec0e6a8d4279860")),
         "{base:#?}"
     );
 }

@@ -3,13 +3,15 @@
 //! Every parser here works on borrowed bytes, keeps bounded state, reports malformed input as
 //! an error value or an anomaly counter, and never panics. Streaming parsers (HTTP, TLS, SSH,
 //! SOCKS, the STARTTLS protocols, DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
-//! told about holes (`gap`) instead of seeing them as data.
+//! told about holes (`gap`) instead of seeing them as data. [`proxy::ProxyReader`] reads a
+//! PROXY protocol header off the start of a stream before identification.
 
 pub mod dhcp;
 pub mod dns;
 pub mod http;
 pub mod icmp;
 pub mod ident;
+pub mod proxy;
 pub mod socks;
 pub mod ssh;
 pub mod starttls;
@@ -43,4 +45,12 @@ pub fn set_bounded(dst: &mut Vec<u8>, src: &[u8], cap: usize) -> bool {
     let n = src.len().min(cap);
     dst.extend_from_slice(&src[..n]);
     n < src.len()
+}
+
+/// Appends lower-case hex digits of `bytes`.
+pub fn push_hex_lower(s: &mut String, bytes: &[u8]) {
+    use std::fmt::Write as _;
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
 }

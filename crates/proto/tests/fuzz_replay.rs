@@ -46,6 +46,7 @@ use wirescope_proto::dns::{
 };
 use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::proxy::{self, ProxyHeader, ProxyReader, Step};
 use wirescope_proto::socks::{self, SocksParser, SocksSession};
 use wirescope_proto::ssh::SshParser;
 use wirescope_proto::starttls::{self, Dialect, StartTlsParser, StartTlsSession};
@@ -63,8 +64,8 @@ const MIN_SEEDS: usize = 20;
 /// Largest seed file accepted (the corpus is meant to stay small).
 const MAX_SEED_FILE: usize = 64 * 1024;
 
-const TARGETS: [&str; 10] = [
-    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "starttls", "ident", "stream",
+const TARGETS: [&str; 11] = [
+    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "starttls", "proxy", "ident", "stream",
 ];
 
 /// A known, reported parser panic: the target, a suffix of the panicking source file, a
@@ -1400,6 +1401,112 @@ impl Target for SocksT {
     }
 }
 
+// --- proxy
+
+/// What a PROXY protocol reader made of the client's first bytes: the header (if one was
+/// read), the octets handed on to the proxied protocol (up to the first gap), and whether a
+/// started header was malformed.
+type ProxyRun = (Option<ProxyHeader>, Vec<u8>, bool);
+
+/// Feeds the client's data records, as the engine does, until a gap or the end.
+fn run_proxy(r: &mut ProxyReader, chunks: &[&[u8]]) -> ProxyRun {
+    let mut header = None;
+    let mut out = Vec::new();
+    let mut malformed = false;
+    let mut fed = 0usize;
+    let mut decided = false;
+    for d in chunks {
+        if decided {
+            out.extend_from_slice(d);
+            continue;
+        }
+        fed += d.len();
+        match r.feed(d) {
+            Step::NeedMore => {
+                let held = r.buffered_bytes();
+                assert!(
+                    held <= proxy::HOLD_CAP && held <= fed,
+                    "held {held} of {fed}"
+                );
+            }
+            Step::Done { used } => {
+                assert!(used <= d.len(), "used {used} of a {}-octet chunk", d.len());
+                let h = r.header().clone();
+                assert!(matches!(h.version, 1 | 2), "version {}", h.version);
+                assert_eq!(h.len, fed - (d.len() - used), "header length");
+                assert!(h.version == 2 || h.len <= proxy::V1_MAX);
+                assert!(h.truncated == (h.len > proxy::HOLD_CAP));
+                for v in [&h.authority, &h.alpn, &h.unique_id] {
+                    assert!(v.len() <= proxy::MAX_TLV);
+                }
+                assert!(h.tlv_types.len() <= proxy::MAX_TLVS);
+                assert!(h.src.is_some() == h.dst.is_some());
+                let _ = h.family.name();
+                header = Some(h);
+                out.extend_from_slice(&d[used..]);
+                decided = true;
+            }
+            Step::NotProxy { malformed: m } => {
+                assert!(r.held().len() < fed || fed == 0);
+                malformed = m;
+                out.extend_from_slice(r.held());
+                out.extend_from_slice(d);
+                decided = true;
+            }
+        }
+        assert!(r.is_over() == decided || r.pending_header().is_some());
+    }
+    if !decided {
+        if header.is_none() {
+            header = r.pending_header().cloned();
+        }
+        out.extend_from_slice(r.finish());
+    }
+    assert!(r.is_over());
+    assert_eq!(r.feed(b"x"), Step::NotProxy { malformed: false });
+    (header, out, malformed)
+}
+
+struct ProxyT;
+
+impl Target for ProxyT {
+    const SHAPE: Shape = Shape::Conv;
+    const PARTS: &'static [&'static str] = &["reader"];
+
+    fn new() -> Self {
+        ProxyT
+    }
+
+    fn run(&mut self, _: usize, input: &[u8]) {
+        let evs = decode_conv(input);
+        // The client's data up to its first gap, as the records cut it.
+        let mut chunks: Vec<&[u8]> = Vec::new();
+        for ev in &evs {
+            match ev {
+                Ev::Data(Dir::ToServer, b) => chunks.push(b),
+                Ev::Gap(Dir::ToServer, _) => break,
+                _ => {}
+            }
+        }
+        let mut r = ProxyReader::new();
+        let first = run_proxy(&mut r, &chunks);
+        // The same bytes in one chunk, and byte by byte, give the same result: the reader
+        // does not depend on how reassembly cut the stream.
+        let whole: Vec<u8> = chunks.concat();
+        r.reset();
+        assert!(run_proxy(&mut r, &[&whole]) == first, "one chunk differs");
+        let bytes: Vec<&[u8]> = whole.chunks(1).collect();
+        r.reset();
+        assert!(run_proxy(&mut r, &bytes) == first, "byte by byte differs");
+        // Nothing is lost: the header and what was handed on make up the stream.
+        let hlen = first.0.as_ref().map_or(0, |h| h.len);
+        assert_eq!(hlen.min(whole.len()) + first.1.len(), whole.len());
+        if first.0.is_none() {
+            assert!(first.1 == whole);
+        }
+    }
+}
+
 // --- starttls
 
 /// What one run of the STARTTLS parser produced: the session, the bytes handed over per
@@ -1816,6 +1923,11 @@ fn replay_starttls() {
 }
 
 #[test]
+fn replay_proxy() {
+    check::<ProxyT>("proxy");
+}
+
+#[test]
 fn replay_ident() {
     check::<IdentT>("ident");
 }
@@ -1845,6 +1957,7 @@ fn run_once(target: &str, input: &[u8]) -> Option<Panicked> {
         "ssh" => go::<SshT>(input),
         "socks" => go::<SocksT>(input),
         "starttls" => go::<StartTlsT>(input),
+        "proxy" => go::<ProxyT>(input),
         "ident" => go::<IdentT>(input),
         "stream" => go::<StreamT>(input),
         other => panic!("unknown target {other}"),

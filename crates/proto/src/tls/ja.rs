@@ -23,7 +23,8 @@ use std::fmt::Write as _;
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
-use super::{push_hex_lower, ClientHello, ServerHello};
+use super::{ClientHello, ServerHello};
+use crate::push_hex_lower;
 
 /// True for the GREASE values of RFC 8701 (0x0a0a, 0x1a1a, ..., 0xfafa).
 pub fn is_grease(v: u16) -> bool {

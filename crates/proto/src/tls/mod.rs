@@ -88,8 +88,6 @@ pub mod ja;
 mod names;
 pub mod x509;
 
-use std::fmt::Write as _;
-
 use crate::Dir;
 
 pub use hello::{parse_client_hello, parse_server_hello, HelloError};
@@ -496,13 +494,6 @@ pub struct TlsParser {
 
 fn is_tls13(v: u16) -> bool {
     v == 0x0304 || v >> 8 == 0x7f || v >> 8 == 0xfb
-}
-
-/// Appends lower-case hex digits of `bytes`.
-pub(crate) fn push_hex_lower(s: &mut String, bytes: &[u8]) {
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
 }
 
 /// The handshake message letter of Zeek's `ssl_history` (server side, lower case).

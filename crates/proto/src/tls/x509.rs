@@ -35,7 +35,8 @@ use std::fmt::Write as _;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
-use super::{push_hex_lower, CertInfo};
+use super::CertInfo;
+use crate::push_hex_lower;
 
 /// Maximum attributes read per Name.
 pub const MAX_NAME_ATTRS: usize = 64;

@@ -39,8 +39,8 @@ Regenerates crates/proto/fuzz/corpus from the shared capture corpus and hand-mad
 const MAX_SEED: usize = 16 * 1024;
 
 /// Fuzz targets, in the order of the README.
-const TARGETS: [&str; 10] = [
-    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "starttls", "ident", "stream",
+const TARGETS: [&str; 11] = [
+    "dns", "dns_tcp", "dhcp", "http", "tls", "ssh", "socks", "starttls", "proxy", "ident", "stream",
 ];
 
 /// Per target: most seeds taken from one capture file, and most capture seeds in all.
@@ -53,6 +53,7 @@ fn caps(target: &str) -> (usize, usize) {
         "tls" => (2, 36),
         "ssh" => (3, 20),
         "socks" => (3, 20),
+        "proxy" => (3, 10),
         "starttls" => (2, 24),
         "dns_tcp" => (4, 24),
         "stream" => (2, 40),
@@ -812,6 +813,10 @@ fn stem(rel: &str) -> String {
 fn classify(c: &Conn<'_>, first: &[Vec<u8>; 2]) -> Option<&'static str> {
     let [cs, sc] = first;
     let any = |f: &dyn Fn(&[u8]) -> bool| f(cs) || f(sc);
+    // A PROXY protocol header ahead of the client's first byte (v1 line or v2 signature).
+    if cs.starts_with(b"PROXY ") || cs.starts_with(b"\r\n\r\n\0\r\nQUIT\n") {
+        return Some("proxy");
+    }
     if any(&|b| b.starts_with(b"SSH-")) {
         return Some("ssh");
     }
@@ -1086,6 +1091,7 @@ fn edge_seeds() -> Vec<Seed> {
     ssh_edges(&mut v);
     socks_edges(&mut v);
     starttls_edges(&mut v);
+    proxy_edges(&mut v);
     ident_edges(&mut v);
     stream_edges(&mut v);
     v
@@ -3659,5 +3665,209 @@ fn stream_edges(v: &mut Vec<Seed>) {
             .ack(0, 100)
             .take(),
         "flush with a hole, then more segments and an ACK",
+    );
+}
+
+/// A PROXY protocol v2 header: command, family/transport octet, addresses and TLVs.
+fn proxy_v2(cmd: u8, fam: u8, addrs: &[u8], tlvs: &[u8]) -> Vec<u8> {
+    let len = ((addrs.len() + tlvs.len()) as u16).to_be_bytes();
+    cat(&[
+        b"\r\n\r\n\0\r\nQUIT\n",
+        &[0x20 | cmd, fam],
+        &len,
+        addrs,
+        tlvs,
+    ])
+}
+
+/// One PROXY protocol v2 TLV.
+fn proxy_tlv(ty: u8, v: &[u8]) -> Vec<u8> {
+    cat(&[&[ty], &(v.len() as u16).to_be_bytes(), v])
+}
+
+fn proxy_edges(v: &mut Vec<Seed>) {
+    let e = |v: &mut Vec<Seed>, n: &str, b: Vec<u8>, w: &str| v.push(edge("proxy", n, b, w));
+    let mut c = Conv::default();
+    let get: &[u8] = b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n";
+    let hello: &[u8] = &[0x16, 3, 1, 0, 0x2e, 1, 0, 0, 0x2a, 3, 3];
+    let v1 = b"PROXY TCP4 198.18.0.1 198.18.0.2 40000 443\r\n";
+    e(
+        v,
+        "v1-tcp4-tls",
+        c.data(C2S, &cat(&[v1, hello])).take(),
+        "v1 line and a ClientHello in one segment",
+    );
+    e(
+        v,
+        "v1-tcp4-split",
+        c.chunked(C2S, &cat(&[v1, get]), 7)
+            .data(S2C, b"HTTP/1.1 200 OK\r\n\r\n")
+            .take(),
+        "v1 line and a request in 7-octet pieces",
+    );
+    e(
+        v,
+        "v1-tcp6",
+        c.data(C2S, b"PROXY TCP6 fd00::1 fd00::2 40000 80\r\n")
+            .data(C2S, get)
+            .take(),
+        "v1 over IPv6, the request in its own segment",
+    );
+    e(
+        v,
+        "v1-unknown",
+        c.data(C2S, b"PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n")
+            .data(C2S, get)
+            .take(),
+        "v1 UNKNOWN, the rest of the line ignored",
+    );
+    e(
+        v,
+        "v1-server-first",
+        c.data(S2C, b"220 mx.example ESMTP\r\n")
+            .data(C2S, b"PROXY TCP4 198.18.0.1 198.18.0.2 1 25\r\nEHLO a\r\n")
+            .take(),
+        "the server greets first; the client's header follows",
+    );
+    e(
+        v,
+        "v1-too-long",
+        c.data(C2S, &cat(&[b"PROXY UNKNOWN ", &[b'a'; 120], b"\r\n"]))
+            .take(),
+        "no line end within 107 octets: malformed",
+    );
+    e(
+        v,
+        "v1-bad-address",
+        c.data(
+            C2S,
+            b"PROXY TCP4 198.18.0.300 198.18.0.2 1 2\r\nGET / HTTP/1.0\r\n\r\n",
+        )
+        .take(),
+        "an address that does not parse: malformed, passed on",
+    );
+    e(
+        v,
+        "v1-bad-port",
+        c.data(C2S, b"PROXY TCP4 198.18.0.1 198.18.0.2 1 65536\r\n")
+            .take(),
+        "a port past 65535",
+    );
+    e(
+        v,
+        "v1-gap",
+        c.data(C2S, b"PROXY TCP4 198.18")
+            .gap(C2S, 20)
+            .data(C2S, get)
+            .take(),
+        "a hole inside the header line",
+    );
+    e(
+        v,
+        "not-proxy-propfind",
+        c.data(C2S, b"PRO")
+            .data(C2S, b"PFIND / HTTP/1.1\r\n\r\n")
+            .take(),
+        "a WebDAV request that starts like the v1 prefix",
+    );
+    let a4 = [198, 18, 0, 1, 198, 18, 0, 2, 0x9c, 0x40, 1, 0xbb];
+    let tlvs = cat(&[
+        &proxy_tlv(1, b"h2"),
+        &proxy_tlv(2, b"a.example"),
+        &proxy_tlv(5, &[7; 16]),
+        &proxy_tlv(
+            0x20,
+            &[
+                1, 0, 0, 0, 0, 0x21, 0, 7, b'T', b'L', b'S', b'v', b'1', b'.', b'3',
+            ],
+        ),
+        &proxy_tlv(0xea, b"\x01vpce-08d2bf15fac5001c9"),
+        &proxy_tlv(4, &[0; 3]),
+    ]);
+    e(
+        v,
+        "v2-tcp4-tlvs",
+        c.data(C2S, &cat(&[&proxy_v2(1, 0x11, &a4, &tlvs), hello]))
+            .take(),
+        "v2 TCP4 with ALPN, authority, unique ID, SSL, AWS and NOOP TLVs",
+    );
+    e(
+        v,
+        "v2-tcp4-bytewise",
+        c.chunked(C2S, &cat(&[&proxy_v2(1, 0x11, &a4, &tlvs), get]), 1)
+            .take(),
+        "the same header one octet per segment",
+    );
+    let mut a6 = Vec::new();
+    a6.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    a6.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    a6.extend_from_slice(&[0x9c, 0x40, 0, 80]);
+    e(
+        v,
+        "v2-tcp6",
+        c.data(C2S, &proxy_v2(1, 0x21, &a6, &[]))
+            .data(C2S, get)
+            .take(),
+        "v2 TCP6, no TLVs",
+    );
+    e(
+        v,
+        "v2-udp6",
+        c.data(C2S, &proxy_v2(1, 0x22, &a6, &[])).take(),
+        "v2 UDP6",
+    );
+    e(
+        v,
+        "v2-local",
+        c.data(C2S, &proxy_v2(0, 0x00, &[], &[])).take(),
+        "v2 LOCAL with no addresses (a health check)",
+    );
+    e(
+        v,
+        "v2-unix",
+        c.data(C2S, &proxy_v2(1, 0x31, &[b'/'; 216], &[]))
+            .data(C2S, get)
+            .take(),
+        "v2 UNIX stream, 216 octets of paths",
+    );
+    e(
+        v,
+        "v2-long-tlvs",
+        c.chunked(
+            C2S,
+            &cat(&[&proxy_v2(1, 0x11, &a4, &proxy_tlv(4, &[0; 2000])), get]),
+            512,
+        )
+        .take(),
+        "a header longer than the hold cap: TLVs skipped",
+    );
+    e(
+        v,
+        "v2-bad-version",
+        c.data(
+            C2S,
+            &cat(&[b"\r\n\r\n\0\r\nQUIT\n", &[0x31, 0x11, 0, 12], &a4]),
+        )
+        .take(),
+        "version 3: malformed",
+    );
+    e(
+        v,
+        "v2-short-length",
+        c.data(C2S, &proxy_v2(1, 0x21, &a4, &[])).take(),
+        "TCP6 with 12 octets of addresses: malformed",
+    );
+    e(
+        v,
+        "v2-tlv-overrun",
+        c.data(C2S, &proxy_v2(1, 0x11, &a4, &[2, 0, 40, b'a']))
+            .take(),
+        "a TLV longer than the header: malformed",
+    );
+    e(
+        v,
+        "v2-signature-cut",
+        c.data(C2S, b"\r\n\r\n\0\r").gap(C2S, 6).take(),
+        "half a signature, then a hole",
     );
 }
