@@ -27,6 +27,9 @@
 //! addresses) is [`Step::NotProxy`] with `malformed` set: the bytes go to protocol
 //! identification as if no header had been seen, as a server would refuse them.
 //!
+//! An `AF_UNSPEC` or undefined address family's block is skipped whole, as the specification
+//! tells receivers to: its layout is unknown, so TLVs cannot be found in it.
+//!
 //! Not kept: the CRC32C TLV's value (not checked), the SSL TLV's sub-TLVs, vendor TLVs'
 //! values (AWS, Azure, GCP): their types are listed.
 
@@ -453,6 +456,10 @@ impl ProxyReader {
             x => (Family::Other(x), 0),
         };
         h.family = family;
+        if matches!(family, Family::Unspecified | Family::Other(_)) {
+            // The block's layout is unknown: receivers skip it whole (TLVs cannot be found).
+            return true;
+        }
         if need - 16 < addr_len {
             return false;
         }
@@ -549,6 +556,10 @@ mod tests {
         b.extend_from_slice(addrs);
         b.extend_from_slice(tlvs);
         b
+    }
+
+    fn cat(a: &[u8], b: &[u8]) -> Vec<u8> {
+        [a, b].concat()
     }
 
     fn tlv(ty: u8, v: &[u8]) -> Vec<u8> {
@@ -725,6 +736,16 @@ mod tests {
         assert!(rest.is_empty());
         let (h, _, _) = every_split(&v2(0, 0x00, &[], &[]));
         assert_eq!(h.unwrap().family, Family::Unspecified);
+        // AF_UNSPEC or an undefined family: the block is skipped whole, whatever it holds.
+        let (h, rest, _) = every_split(&cat(&v2(1, 0x00, &[1, 2, 3], &[]), b"GET"));
+        let h = h.unwrap();
+        assert_eq!(
+            (h.family, h.len, h.tlv_types.len()),
+            (Family::Unspecified, 19, 0)
+        );
+        assert_eq!(rest, b"GET");
+        let (h, _, _) = every_split(&v2(1, 0x41, &[9; 5], &[]));
+        assert_eq!(h.unwrap().family, Family::Other(0x41));
         let (h, _, _) = every_split(&v2(1, 0x31, &[0; 216], &[]));
         let h = h.unwrap();
         assert_eq!((h.family, h.src), (Family::UnixStream, None));
