@@ -85,6 +85,14 @@ fn of_type<'a>(events: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::
     events.iter().filter(|e| e["event_type"] == t).collect()
 }
 
+/// The protocols Arkime names in one expected session's body.
+fn arkime_protocols(body: &serde_json::Value) -> Vec<&str> {
+    body["protocol"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+        .unwrap_or_default()
+}
+
 #[test]
 fn http_is_identified_by_content_on_any_port() {
     let events = eve("arkime_synthetic.pcap", &[]);
@@ -299,10 +307,7 @@ fn starttls_protocols_agree_with_arkime() {
         let mut want = Vec::new();
         for s in expected["sessions3"].as_array().unwrap() {
             let b = &s["body"];
-            let protos: Vec<&str> = b["protocol"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
-                .unwrap_or_default();
+            let protos = arkime_protocols(b);
             if let Some(p) = protos.iter().map(|p| theirs(p)).find(|p| OURS.contains(p)) {
                 let port = b["source"]["port"].as_u64().unwrap();
                 want.push((port, p, protos.contains(&"tls")));
@@ -550,4 +555,96 @@ fn streams_that_only_begin_like_a_proxy_header_are_left_alone() {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["app"]["proxy"]["headers"], 0, "{file}");
     }
+}
+
+#[test]
+fn openvpn_control_channel_has_its_tls_session() {
+    // nDPI's OpenVPN over TCP captures: with a SHA-1 tls-auth HMAC, without one, and one
+    // connection on port 443. The JA3 values are tshark's (`tls.handshake.ja3`; for port 443
+    // with `-d tcp.port==443,openvpn`).
+    let ndpi = corpus().join("robustness/nDPI-tests/tests/cfgs/default/pcap");
+    for (file, want) in [
+        (
+            "443-opvn.pcap",
+            &[(1194, "c81fc162549590f0e836b538fe5bfdd7")][..],
+        ),
+        (
+            "openvpn.pcap",
+            &[
+                (1194, "f0d20361ae57a5c81d94ac774a736a52"),
+                (443, "a0813e7a9441e927000427452ad684ce"),
+            ][..],
+        ),
+        (
+            "openvpn_nohmac_tcp.pcapng",
+            &[(1194, "f0d20361ae57a5c81d94ac774a736a52")][..],
+        ),
+    ] {
+        let (events, _) = eve_of(&ndpi.join(file), &["-q", "--no-detect"]);
+        let vpn: Vec<_> = of_type(&events, "flow")
+            .into_iter()
+            .filter(|f| f["app_proto"] == "openvpn")
+            .collect();
+        assert_eq!(vpn.len(), want.len(), "{file}: {vpn:?}");
+        for (port, ja3) in want {
+            let flow = vpn.iter().find(|f| f["dest_port"] == *port).unwrap();
+            let tls: Vec<_> = of_type(&events, "tls")
+                .into_iter()
+                .filter(|t| t["flow_id"] == flow["flow_id"])
+                .collect();
+            assert_eq!(tls.len(), 1, "{file}:{port}");
+            assert_eq!(tls[0]["tls"]["ja3"]["hash"], *ja3, "{file}:{port}");
+            // The server's hello and certificate came through the control channel too.
+            assert!(tls[0]["tls"]["ja3s"]["hash"].is_string(), "{file}:{port}");
+        }
+    }
+}
+
+/// OpenVPN against Arkime's expected sessions for its captures: every TCP session Arkime calls
+/// `openvpn` is an `openvpn` flow here, on its odd port, with the JA3 Arkime computed; in
+/// the captures where Arkime finds no OpenVPN, no flow is labelled so.
+#[test]
+fn openvpn_agrees_with_arkime() {
+    let (mut checked, mut files_without) = (0, 0);
+    for (name, pcap, expected) in arkime_expectations() {
+        let (events, _) = eve_of(&pcap, &["-q", "--no-detect"]);
+        let flows = of_type(&events, "flow");
+        let mut want = Vec::new();
+        for s in expected["sessions3"].as_array().unwrap() {
+            let b = &s["body"];
+            let protos = arkime_protocols(b);
+            if protos.contains(&"openvpn") && protos.contains(&"tcp") {
+                want.push((b["source"]["port"].clone(), b["tls"]["ja3"][0].clone()));
+            }
+        }
+        if want.is_empty() {
+            let labelled: Vec<_> = flows
+                .iter()
+                .filter(|f| f["app_proto"] == "openvpn")
+                .collect();
+            assert!(labelled.is_empty(), "{name}: {}", labelled[0]);
+            files_without += 1;
+            continue;
+        }
+        for (port, ja3) in want {
+            let f = flows
+                .iter()
+                .find(|f| f["src_port"] == port)
+                .unwrap_or_else(|| panic!("{name}: no flow from port {port}"));
+            assert_eq!(f["app_proto"], "openvpn", "{name} {port}: {f}");
+            let tls = of_type(&events, "tls");
+            let t = tls
+                .iter()
+                .find(|t| t["flow_id"] == f["flow_id"])
+                .unwrap_or_else(|| panic!("{name} {port}: no tls event"));
+            assert_eq!(t["tls"]["ja3"]["hash"], ja3, "{name} {port}");
+            checked += 1;
+        }
+    }
+    // openvpn_synthetic.pcap: two TCP sessions, on ports 8443 and 6666.
+    assert_eq!(checked, 2, "TCP OpenVPN sessions checked");
+    assert!(
+        files_without >= 150,
+        "{files_without} captures without OpenVPN"
+    );
 }

@@ -339,6 +339,8 @@ pub enum AppProto {
     Pgsql,
     Mysql,
     Ldap,
+    /// OpenVPN over TCP (its control channel's TLS session is reported as a `tls` event).
+    OpenVpn,
     /// Identification ran and gave up: none of the known protocols.
     Failed,
 }
@@ -361,6 +363,7 @@ impl AppProto {
             AppProto::Pgsql => "pgsql",
             AppProto::Mysql => "mysql",
             AppProto::Ldap => "ldap",
+            AppProto::OpenVpn => "openvpn",
             AppProto::Failed => "failed",
         }
     }
@@ -381,6 +384,7 @@ impl AppProto {
             AppProto::Pgsql => Some("postgresql"),
             AppProto::Mysql => Some("mysql"),
             AppProto::Ldap => Some("ldap"),
+            AppProto::OpenVpn => Some("openvpn"),
             AppProto::Unknown | AppProto::Failed => None,
         }
     }

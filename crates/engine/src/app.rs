@@ -18,6 +18,7 @@ use wirescope_proto::dhcp;
 use wirescope_proto::dns;
 use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::openvpn::OpenVpnParser;
 use wirescope_proto::proxy::{ProxyHeader, ProxyReader, Step};
 use wirescope_proto::socks::SocksParser;
 use wirescope_proto::ssh::SshParser;
@@ -250,7 +251,7 @@ impl Fragments {
 /// Counters and top names of the application layer.
 #[derive(Default)]
 pub(crate) struct AppStats {
-    pub flows: [u64; 15],
+    pub flows: [u64; 16],
     pub dns_queries: u64,
     pub dns_responses: u64,
     pub dns_malformed: u64,
@@ -348,6 +349,7 @@ struct ParserPool {
     ssh: Vec<Box<SshParser>>,
     socks: Vec<Box<SocksParser>>,
     starttls: Vec<Box<StartTlsParser>>,
+    openvpn: Vec<Box<OpenVpnParser>>,
     dns_tcp: Vec<[dns::TcpFramer; 2]>,
 }
 
@@ -359,6 +361,7 @@ impl ParserPool {
             Parser::Ssh(x) if self.ssh.len() < cap => self.ssh.push(x),
             Parser::Socks(x) if self.socks.len() < cap => self.socks.push(x),
             Parser::StartTls(x) if self.starttls.len() < cap => self.starttls.push(x),
+            Parser::OpenVpn(x) if self.openvpn.len() < cap => self.openvpn.push(x),
             Parser::DnsTcp(f) if self.dns_tcp.len() < cap => self.dns_tcp.push(f),
             _ => {}
         }
@@ -394,6 +397,13 @@ impl ParserPool {
                 }
                 None => Box::new(SocksParser::new()),
             }),
+            AppProto::OpenVpn => Parser::OpenVpn(match self.openvpn.pop() {
+                Some(mut x) => {
+                    x.reset();
+                    x
+                }
+                None => Box::new(OpenVpnParser::new()),
+            }),
             _ if let Some(d) = starttls_dialect(p) => {
                 let mut x = self
                     .starttls
@@ -422,6 +432,7 @@ enum Parser {
     Ssh(Box<SshParser>),
     Socks(Box<SocksParser>),
     StartTls(Box<StartTlsParser>),
+    OpenVpn(Box<OpenVpnParser>),
     DnsTcp([dns::TcpFramer; 2]),
 }
 
@@ -501,6 +512,7 @@ impl FlowApp {
             Parser::Ssh(x) => x.reset(),
             Parser::Socks(x) => x.reset(),
             Parser::StartTls(x) => x.reset(Dialect::Smtp),
+            Parser::OpenVpn(x) => x.reset(),
             Parser::DnsTcp(f) => {
                 for x in f {
                     x.reset();
@@ -563,13 +575,14 @@ fn proto_index(p: AppProto) -> usize {
         AppProto::Pgsql => 12,
         AppProto::Mysql => 13,
         AppProto::Ldap => 14,
+        AppProto::OpenVpn => 15,
     }
 }
 
 /// Names of the `AppStats::flows` entries.
-pub(crate) const PROTO_NAMES: [&str; 15] = [
+pub(crate) const PROTO_NAMES: [&str; 16] = [
     "unknown", "http", "tls", "dns", "ssh", "dhcp", "failed", "socks", "smtp", "ftp", "imap",
-    "pop3", "pgsql", "mysql", "ldap",
+    "pop3", "pgsql", "mysql", "ldap", "openvpn",
 ];
 
 impl AppLayer {
@@ -586,6 +599,7 @@ impl AppLayer {
                 ssh: Vec::with_capacity(cfg.pool),
                 socks: Vec::with_capacity(cfg.pool),
                 starttls: Vec::with_capacity(cfg.pool),
+                openvpn: Vec::with_capacity(cfg.pool),
                 dns_tcp: Vec::with_capacity(cfg.pool),
             },
             dhcp: dhcp::TxTable::default(),
@@ -1126,6 +1140,7 @@ impl TcpApp<'_, '_> {
                     Parser::Ssh(p) => p.gap(dir, n),
                     Parser::Socks(p) => p.gap(dir, n),
                     Parser::StartTls(p) => p.gap(dir, n),
+                    Parser::OpenVpn(p) => p.gap(dir, n),
                     Parser::DnsTcp(f) => f[dir.index()].gap(),
                     Parser::None => {
                         // Identification needs the stream's first bytes.
@@ -1216,6 +1231,7 @@ impl TcpApp<'_, '_> {
             Guess::Ssh => AppProto::Ssh,
             Guess::Socks => AppProto::Socks,
             Guess::StartTls(d) => starttls_proto(d),
+            Guess::OpenVpn => AppProto::OpenVpn,
             Guess::Dns => AppProto::Dns,
             Guess::Dhcp | Guess::Unknown => {
                 self.f.unknown[i] = true;
@@ -1376,17 +1392,17 @@ impl TcpApp<'_, '_> {
             }
             Parser::Tls(p) => {
                 p.feed(dir, d);
-                if p.is_done() && !self.f.logged {
-                    // TLS 1.3 becomes `established` only with application data both ways
-                    // after the handshake: follow the record headers a little longer.
-                    let v = p.session().version().unwrap_or(0);
-                    let tls13 = v == 0x0304 || v & 0xff00 == 0x7f00;
-                    self.f.seen[dir.index()] += d.len() as u64;
-                    let waited = self.f.seen[0] + self.f.seen[1];
-                    if !tls13 || p.session().established || waited > TLS13_ESTABLISH_BYTES {
-                        self.f.logged = true;
-                        tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
-                    }
+                if !self.f.logged && tls_loggable(p, &mut self.f.seen, dir, d.len()) {
+                    self.f.logged = true;
+                    tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
+                }
+            }
+            Parser::OpenVpn(p) => {
+                // The control channel's TLS session, logged as a plain one's.
+                p.feed(dir, d);
+                if !self.f.logged && tls_loggable(p.tls(), &mut self.f.seen, dir, d.len()) {
+                    self.f.logged = true;
+                    tls_session(self.stats, &mut self.names, self.ctx, p.tls(), self.sink);
                 }
             }
             Parser::Ssh(p) => {
@@ -1447,6 +1463,7 @@ impl TcpApp<'_, '_> {
             Parser::Http(p) => p.is_tunnel(),
             Parser::Socks(p) => p.is_finished(),
             Parser::StartTls(p) => p.is_finished(),
+            Parser::OpenVpn(p) => self.f.logged || p.failed(),
             _ => self.f.proto == AppProto::Failed,
         }
     }
@@ -1465,6 +1482,14 @@ impl TcpApp<'_, '_> {
             {
                 self.f.logged = true;
                 tls_session(self.stats, &mut self.names, self.ctx, p, self.sink);
+            }
+            Parser::OpenVpn(p)
+                if !self.f.logged
+                    && (p.tls().session().client_hello.is_some()
+                        || p.tls().session().server_hello.is_some()) =>
+            {
+                self.f.logged = true;
+                tls_session(self.stats, &mut self.names, self.ctx, p.tls(), self.sink);
             }
             Parser::Ssh(p) => {
                 let s = p.session();
@@ -1488,6 +1513,22 @@ impl TcpApp<'_, '_> {
             _ => {}
         }
     }
+}
+
+/// Whether a TLS session can be logged: its cleartext handshake is parsed, and for TLS 1.3
+/// application data went both ways after it (`established`) or the stream went on for
+/// [`TLS13_ESTABLISH_BYTES`] (counted in `seen` from the end of the handshake).
+fn tls_loggable(p: &TlsParser, seen: &mut [u64; 2], dir: Dir, n: usize) -> bool {
+    if !p.is_done() {
+        return false;
+    }
+    // TLS 1.3 becomes `established` only with application data both ways after the
+    // handshake: follow the record headers a little longer.
+    let v = p.session().version().unwrap_or(0);
+    let tls13 = v == 0x0304 || v & 0xff00 == 0x7f00;
+    seen[dir.index()] += n as u64;
+    let waited = seen[0] + seen[1];
+    !tls13 || p.session().established || waited > TLS13_ESTABLISH_BYTES
 }
 
 /// The flow's protocol for a STARTTLS dialect.

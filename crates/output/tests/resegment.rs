@@ -416,3 +416,14 @@ fn proxy_protocol_header_is_unchanged_by_resegmentation() {
         "{base:#?}"
     );
 }
+
+#[test]
+fn openvpn_control_channel_is_unchanged_by_resegmentation() {
+    // TLS hellos inside OpenVPN's control packets, with and without a tls-auth HMAC.
+    for file in ["443-opvn.pcap", "openvpn_nohmac_tcp.pcapng"] {
+        check(
+            &format!("robustness/nDPI-tests/tests/cfgs/default/pcap/{file}"),
+            &["tls"],
+        );
+    }
+}

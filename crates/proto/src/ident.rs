@@ -41,6 +41,8 @@ pub enum Guess {
     Socks,
     /// A cleartext protocol that can switch to TLS ([`crate::starttls::looks_like`]).
     StartTls(Dialect),
+    /// An OpenVPN client's hard reset over TCP ([`crate::openvpn::looks_like_client`]).
+    OpenVpn,
     Dns,
     Dhcp,
     /// Too few bytes to tell.
@@ -142,12 +144,16 @@ pub fn tcp_oriented(dir: Dir, first: &[u8], ports: (u16, u16)) -> (Guess, bool) 
         // Reversed when the protocol's server is the flow's originator.
         return (Guess::StartTls(d), from_server == (dir == Dir::ToServer));
     }
+    let openvpn = crate::openvpn::looks_like_client(first, ports);
+    if openvpn == Some(true) {
+        return (Guess::OpenVpn, dir == Dir::ToClient);
+    }
     match crate::socks::looks_like_client(first) {
         // The SOCKS client is the side that sent this (a reverse proxy connection makes the
         // flow's responder the client). A complete SOCKS 5 greeting decides even where a
         // MySQL greeting's first octets could still follow (`05 01 00`).
         Some(true) => (Guess::Socks, dir == Dir::ToClient),
-        _ if starttls == Signature::NeedMore => (Guess::NeedMore, false),
+        _ if starttls == Signature::NeedMore || openvpn.is_none() => (Guess::NeedMore, false),
         Some(false) => (Guess::Unknown, false),
         None => (Guess::NeedMore, false),
     }

@@ -2,7 +2,7 @@
 //!
 //! Every parser here works on borrowed bytes, keeps bounded state, reports malformed input as
 //! an error value or an anomaly counter, and never panics. Streaming parsers (HTTP, TLS, SSH,
-//! SOCKS, the STARTTLS protocols, DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
+//! SOCKS, the STARTTLS protocols, OpenVPN's control channel, DNS over TCP) are fed reassembled, in-order bytes per direction by the engine; they are
 //! told about holes (`gap`) instead of seeing them as data. [`proxy::ProxyReader`] reads a
 //! PROXY protocol header off the start of a stream before identification.
 
@@ -11,6 +11,7 @@ pub mod dns;
 pub mod http;
 pub mod icmp;
 pub mod ident;
+pub mod openvpn;
 pub mod proxy;
 pub mod socks;
 pub mod ssh;

@@ -46,6 +46,7 @@ use wirescope_proto::dns::{
 };
 use wirescope_proto::http::{HttpConfig, HttpParser, Transaction};
 use wirescope_proto::ident::{self, Guess};
+use wirescope_proto::openvpn::{self, opcode, OpenVpnParser};
 use wirescope_proto::proxy::{self, ProxyHeader, ProxyReader, Step};
 use wirescope_proto::socks::{self, SocksParser, SocksSession};
 use wirescope_proto::ssh::SshParser;
@@ -1230,13 +1231,16 @@ struct TlsT;
 
 impl Target for TlsT {
     const SHAPE: Shape = Shape::Conv;
-    const PARTS: &'static [&'static str] = &["default config", "tiny config"];
+    const PARTS: &'static [&'static str] = &["default config", "tiny config", "openvpn"];
 
     fn new() -> Self {
         TlsT
     }
 
     fn run(&mut self, part: usize, input: &[u8]) {
+        if part == 2 {
+            return run_openvpn(input);
+        }
         let cfg = tls_cfg(part);
         let evs = decode_conv(input);
         let mut p = TlsParser::new(cfg.clone());
@@ -1245,6 +1249,82 @@ impl Target for TlsT {
         let again = run_tls(&mut p, &evs, &cfg);
         assert!(first == again, "reset() parser gave a different session");
     }
+}
+
+/// One OpenVPN packet over TCP: length, opcode (key ID 0), session ID, `auth` octets of
+/// HMAC and replay fields, an empty ACK array, the message ID and the payload.
+fn openvpn_packet(op: u8, auth: usize, id: u32, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![op << 3];
+    p.extend_from_slice(&[0x5a; 8]);
+    p.extend((0..auth).map(|i| (i as u8) | 0x80));
+    p.push(0);
+    p.extend_from_slice(&id.to_be_bytes());
+    p.extend_from_slice(payload);
+    let mut framed = (p.len() as u16).to_be_bytes().to_vec();
+    framed.extend(p);
+    framed
+}
+
+/// The OpenVPN part of the `tls` target: the conversation's bytes go to an `OpenVpnParser`
+/// as they are (no panic, bounded state), then, when it has no gaps, wrapped in OpenVPN
+/// control packets (resets first, pieces of at most 1 200 octets, an HMAC length picked by
+/// the input) — the control channel's TLS session must equal a plain `TlsParser`'s.
+fn run_openvpn(input: &[u8]) {
+    let evs = decode_conv(input);
+    let tls_bound = 2 * (TlsConfig::default().max_handshake_msg + 5 + 4 + 2);
+    let bound = 2 * openvpn::MAX_CONTROL + tls_bound;
+    let mut p = OpenVpnParser::new();
+    for ev in &evs {
+        match ev {
+            Ev::Data(d, bytes) => p.feed(*d, bytes),
+            Ev::Gap(d, n) => p.gap(*d, u64::from(*n)),
+        }
+        assert!(p.buffered_bytes() <= bound, "held {}", p.buffered_bytes());
+        check_tls_session(p.tls().session(), &TlsConfig::default());
+        let a = p.anomalies();
+        let _ = (
+            a.malformed,
+            a.duplicates,
+            a.missing,
+            p.auth_len(),
+            p.failed(),
+        );
+        // Each client reset must fit one of the lengths, and once learned it stays.
+        assert!(p
+            .auth_len()
+            .is_none_or(|a| openvpn::AUTH_LENGTHS.contains(&a)));
+    }
+    if evs.iter().any(|e| matches!(e, Ev::Gap(..))) {
+        return;
+    }
+    let auth = openvpn::AUTH_LENGTHS[input.len() % openvpn::AUTH_LENGTHS.len()];
+    let mut plain = TlsParser::new(TlsConfig::default());
+    p.reset();
+    p.feed(
+        Dir::ToServer,
+        &openvpn_packet(opcode::HARD_RESET_CLIENT_V2, auth, 0, &[]),
+    );
+    p.feed(
+        Dir::ToClient,
+        &openvpn_packet(opcode::HARD_RESET_SERVER_V2, auth, 0, &[]),
+    );
+    let mut ids = [1u32; 2];
+    for ev in &evs {
+        if let Ev::Data(d, bytes) = ev {
+            plain.feed(*d, bytes);
+            for piece in bytes.chunks(1200) {
+                let id = &mut ids[d.index()];
+                p.feed(*d, &openvpn_packet(opcode::CONTROL_V1, auth, *id, piece));
+                *id += 1;
+            }
+        }
+    }
+    assert!(!p.failed(), "wrapped conversation failed (auth {auth})");
+    assert_eq!(p.auth_len(), Some(auth));
+    assert!(
+        p.tls().session() == plain.session(),
+        "the control channel's TLS session differs from the plain parse"
+    );
 }
 
 // --- SSH

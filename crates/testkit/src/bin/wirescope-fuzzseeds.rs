@@ -2285,6 +2285,47 @@ fn tls_edges(v: &mut Vec<Seed>) {
 
     let server12 = cat(&[&rec(&cat(&[&sh12, &chain, &ske, &shd]))]);
     let client_fin = cat(&[&rec(&hs(16, &vec8(&[5; 32]))), &ccs, &fin]);
+    // OpenVPN over TCP carrying the same handshake in its control packets (the `openvpn`
+    // part of the target reads these framed; the other parts see them as non-TLS bytes).
+    let ovpn = |op: u8, auth: usize, acks: &[u32], id: Option<u32>, payload: &[u8]| {
+        let mut p = vec![op << 3];
+        p.extend_from_slice(&[0x5a; 8]);
+        p.extend((0..auth).map(|i| (i as u8) | 0x80));
+        p.push(acks.len() as u8);
+        for a in acks {
+            p.extend_from_slice(&a.to_be_bytes());
+        }
+        if !acks.is_empty() {
+            p.extend_from_slice(&[0xa5; 8]);
+        }
+        if let Some(id) = id {
+            p.extend_from_slice(&id.to_be_bytes());
+        }
+        p.extend_from_slice(payload);
+        cat(&[&(p.len() as u16).to_be_bytes(), &p])
+    };
+    for (name, auth, what) in [
+        ("openvpn-plain", 0, "OpenVPN over TCP without tls-auth: resets, ACKs, TLS 1.2 hellos in control packets, a data packet"),
+        ("openvpn-tls-auth", 28, "OpenVPN over TCP with a SHA-1 tls-auth HMAC, the ClientHello in two control packets and one retransmitted"),
+    ] {
+        let hello = rec(&ch);
+        let (a, b) = hello.split_at(hello.len() / 2);
+        let server = cat(&[&rec(&cat(&[&sh12, &chain, &ske, &shd]))]);
+        e(
+            v,
+            name,
+            c.data(C2S, &ovpn(7, auth, &[], Some(0), &[]))
+                .data(S2C, &ovpn(8, auth, &[0], Some(0), &[]))
+                .data(C2S, &ovpn(5, auth, &[0], None, &[]))
+                .data(C2S, &ovpn(4, auth, &[], Some(1), a))
+                .data(C2S, &ovpn(4, auth, &[], Some(1), a))
+                .data(C2S, &ovpn(4, auth, &[], Some(2), b))
+                .chunked(S2C, &ovpn(4, auth, &[1, 2], Some(1), &server), 500)
+                .data(C2S, &ovpn(9, 0, &[], None, &[0x77; 64]))
+                .take(),
+            what,
+        );
+    }
     e(
         v,
         "tls12-full",
