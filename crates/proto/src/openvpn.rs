@@ -228,7 +228,7 @@ impl OpenVpnParser {
                     s.rec_len = usize::from(u16::from_be_bytes(s.len_octets));
                     s.rec.clear();
                     if s.rec_len == 0 {
-                        self.anomalies.malformed += 1;
+                        self.anomalies.malformed = self.anomalies.malformed.saturating_add(1);
                         self.failed = true;
                     }
                 }
@@ -284,12 +284,12 @@ impl OpenVpnParser {
         }
         let auth = self.auth.unwrap_or(0);
         let Some(&acks) = rec.get(9 + auth) else {
-            self.anomalies.malformed += 1;
+            self.anomalies.malformed = self.anomalies.malformed.saturating_add(1);
             return;
         };
         let at = 9 + auth + 1 + 4 * usize::from(acks) + if acks > 0 { 8 } else { 0 };
         let Some(id) = rec.get(at..at + 4) else {
-            self.anomalies.malformed += 1;
+            self.anomalies.malformed = self.anomalies.malformed.saturating_add(1);
             return;
         };
         let id = u32::from_be_bytes([id[0], id[1], id[2], id[3]]);
@@ -300,11 +300,11 @@ impl OpenVpnParser {
             return;
         }
         if id < side.next_id {
-            self.anomalies.duplicates += 1;
+            self.anomalies.duplicates = self.anomalies.duplicates.saturating_add(1);
             return;
         }
         if id > side.next_id {
-            self.anomalies.missing += id - side.next_id;
+            self.anomalies.missing = self.anomalies.missing.saturating_add(id - side.next_id);
             self.tls.gap(dir, u64::from(id - side.next_id));
         }
         side.next_id = id.wrapping_add(1);

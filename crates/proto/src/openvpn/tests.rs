@@ -235,3 +235,14 @@ fn client_resets_are_recognised_from_their_first_octets() {
         assert_eq!(looks_like_client(other, (1, 2)), Some(false), "{other:?}");
     }
 }
+
+#[test]
+fn message_ids_that_wrap_do_not_overflow_the_counters() {
+    let mut c = packet(opcode::HARD_RESET_CLIENT_V2, 0, &[], Some(0), &[]);
+    for _ in 0..3 {
+        c.extend(packet(opcode::CONTROL_V1, 0, &[], Some(u32::MAX), b"\x16"));
+    }
+    let mut p = OpenVpnParser::new();
+    p.feed(C, &c);
+    assert_eq!(p.anomalies().missing, u32::MAX);
+}
