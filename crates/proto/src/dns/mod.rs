@@ -35,9 +35,11 @@
 //! - A message is at most what the caller passes (a UDP payload is under 64 KiB; a TCP
 //!   message is at most 65535 octets). Each question takes at least 5 octets and each record
 //!   at least 11, so the walk does at most `len / 5` steps whatever the header counts claim.
-//! - Names: at most [`MAX_NAME_WIRE_LEN`] (255) octets, at most [`MAX_POINTER_HOPS`] (255)
-//!   pointers and [`MAX_NAME_STEPS`] (1024) labels and pointers walked per name; the
-//!   presentation buffer is [`NAME_BUF_CAP`] (1024 bytes).
+//! - Names: at most [`MAX_NAME_WIRE_LEN`] (255) octets and [`MAX_POINTER_HOPS`] (255)
+//!   pointers. A name is walked for at most [`MAX_NAME_STEPS`] (1024) labels and pointers,
+//!   or its share of the message's budget of [`NAME_STEPS_PER_OCTET`] (128) per octet when
+//!   that is more, so that reading every name of a message costs at most ~205 steps per
+//!   octet. The presentation buffer is [`NAME_BUF_CAP`] (1024 bytes).
 //! - [`TcpFramer`] buffers at most one message plus its length prefix (65537 octets).
 //! - [`Tracker`] keeps at most [`DEFAULT_TRACKER_CAPACITY`] (16) pending queries per flow by
 //!   default; when full the oldest is dropped and counted.
@@ -62,7 +64,7 @@ mod unicode;
 
 pub use name::{
     push_suricata_str, Labels, Name, NameBuf, NameStyle, MAX_NAME_STEPS, MAX_NAME_WIRE_LEN,
-    MAX_POINTER_HOPS, NAME_BUF_CAP,
+    MAX_POINTER_HOPS, NAME_BUF_CAP, NAME_STEPS_PER_OCTET,
 };
 pub use tcp::{TcpFramer, TCP_MAX_BUFFER};
 pub use tracker::{PendingName, PendingQuery, Tracker, DEFAULT_TRACKER_CAPACITY, PENDING_NAME_CAP};
@@ -366,6 +368,8 @@ pub struct Message<'a> {
     error: Option<DnsError>,
     opt: Option<OptInfo>,
     opt_records: u16,
+    /// Labels and pointers each name may walk: its share of the message's budget.
+    name_steps: usize,
 }
 
 /// Parses one DNS message; see the module documentation for what is checked here and what
@@ -385,10 +389,15 @@ pub fn parse(msg: &[u8]) -> Result<Message<'_>, DnsError> {
         error: None,
         opt: None,
         opt_records: 0,
+        name_steps: MAX_NAME_STEPS,
     };
     if let Err(e) = m.walk() {
         m.error = Some(e);
     }
+    // Each name's share of the message's budget (see NAME_STEPS_PER_OCTET): a question holds
+    // one name, a record up to three (its owner, and two in an SOA's RDATA).
+    let names = m.question_count() + 3 * m.record_count();
+    m.name_steps = (NAME_STEPS_PER_OCTET * msg.len() / names.max(1)).max(MAX_NAME_STEPS);
     Ok(m)
 }
 
@@ -423,11 +432,15 @@ fn read_record(b: &[u8], pos: usize) -> Result<RawRecord, DnsError> {
     })
 }
 
-fn read_question(b: &[u8], pos: usize) -> Result<(Question<'_>, usize), DnsError> {
+fn read_question(
+    b: &[u8],
+    pos: usize,
+    name_steps: usize,
+) -> Result<(Question<'_>, usize), DnsError> {
     let end = skip_name(b, pos)?;
     let t = DnsError::Truncated;
     let q = Question {
-        name: Name::new(b, pos),
+        name: Name::with_max_steps(b, pos, name_steps),
         qtype: be16(b, end).ok_or(t)?,
         qclass: be16(b, end + 2).ok_or(t)?,
     };
@@ -444,7 +457,7 @@ impl<'a> Message<'a> {
         let b = self.buf;
         let mut pos = HEADER_LEN;
         for _ in 0..self.header.qdcount {
-            pos = read_question(b, pos)?.1;
+            pos = read_question(b, pos, MAX_NAME_STEPS)?.1;
             self.questions += 1;
             self.rr_start = pos;
             self.end = pos;
@@ -493,10 +506,10 @@ impl<'a> Message<'a> {
 
     /// The questions that fit in the message (at most `qdcount`).
     pub fn questions(&self) -> impl Iterator<Item = Question<'a>> + '_ {
-        let b = self.buf;
+        let (b, steps) = (self.buf, self.name_steps);
         let mut pos = HEADER_LEN;
         (0..self.questions).map_while(move |_| {
-            let (q, next) = read_question(b, pos).ok()?;
+            let (q, next) = read_question(b, pos, steps).ok()?;
             pos = next;
             Some(q)
         })
@@ -510,7 +523,7 @@ impl<'a> Message<'a> {
     /// Records of the answer, authority and additional sections in order, with their
     /// section; only those that fit in the message.
     pub fn records(&self) -> impl Iterator<Item = (Section, Record<'a>)> + '_ {
-        let b = self.buf;
+        let (b, steps) = (self.buf, self.name_steps);
         let mut pos = self.rr_start;
         let (an, ns) = (self.answers, self.authorities);
         let total = u32::from(an) + u32::from(ns) + u32::from(self.additionals);
@@ -524,7 +537,7 @@ impl<'a> Message<'a> {
             } else {
                 Section::Additional
             };
-            Some((section, make_record(b, &rr)))
+            Some((section, make_record(b, &rr, steps)))
         })
     }
 
@@ -600,28 +613,28 @@ impl<'a> Message<'a> {
     }
 }
 
-fn make_record<'a>(b: &'a [u8], rr: &RawRecord) -> Record<'a> {
+fn make_record<'a>(b: &'a [u8], rr: &RawRecord, steps: usize) -> Record<'a> {
     let start = rr.rdata_start;
     let end = start + rr.rdata_len;
     let data = b.get(start..end).unwrap_or(&[]);
     Record {
-        name: Name::new(b, rr.name),
+        name: Name::with_max_steps(b, rr.name, steps),
         rtype: rr.rtype,
         class: rr.class,
         ttl: rr.ttl,
-        rdata: decode_rdata(b, start, end, rr.rtype).unwrap_or(RData::Malformed(data)),
+        rdata: decode_rdata(b, start, end, rr.rtype, steps).unwrap_or(RData::Malformed(data)),
         rdata_bytes: data,
     }
 }
 
-/// A name starting at `pos` whose in-place part must end within `limit`; returns it and the
-/// offset after it.
-fn name_within(b: &[u8], pos: usize, limit: usize) -> Option<(Name<'_>, usize)> {
+/// A name starting at `pos` whose in-place part must end within `limit`, walked for at most
+/// `steps` labels and pointers; returns it and the offset after it.
+fn name_within(b: &[u8], pos: usize, limit: usize, steps: usize) -> Option<(Name<'_>, usize)> {
     let end = skip_name(b.get(..limit)?, pos).ok()?;
-    Some((Name::new(b, pos), end))
+    Some((Name::with_max_steps(b, pos, steps), end))
 }
 
-fn decode_rdata(b: &[u8], start: usize, end: usize, rtype: u16) -> Option<RData<'_>> {
+fn decode_rdata(b: &[u8], start: usize, end: usize, rtype: u16, steps: usize) -> Option<RData<'_>> {
     let data = b.get(start..end)?;
     let len = end - start;
     Some(match rtype {
@@ -641,14 +654,14 @@ fn decode_rdata(b: &[u8], start: usize, end: usize, rtype: u16) -> Option<RData<
         | rtype::MD
         | rtype::MF
         | rtype::MG
-        | rtype::MR => RData::Name(name_within(b, start, end)?.0),
+        | rtype::MR => RData::Name(name_within(b, start, end, steps)?.0),
         rtype::MX => RData::Mx {
             preference: be16(data, 0)?,
-            exchange: name_within(b, start + 2, end)?.0,
+            exchange: name_within(b, start + 2, end, steps)?.0,
         },
         rtype::SOA => {
-            let (mname, p) = name_within(b, start, end)?;
-            let (rname, p) = name_within(b, p, end)?;
+            let (mname, p) = name_within(b, start, end, steps)?;
+            let (rname, p) = name_within(b, p, end, steps)?;
             let nums = b.get(p..end)?;
             RData::Soa {
                 mname,
@@ -664,7 +677,7 @@ fn decode_rdata(b: &[u8], start: usize, end: usize, rtype: u16) -> Option<RData<
             priority: be16(data, 0)?,
             weight: be16(data, 2)?,
             port: be16(data, 4)?,
-            target: name_within(b, start + 6, end)?.0,
+            target: name_within(b, start + 6, end, steps)?.0,
         },
         rtype::TXT => {
             let used: usize = txt_strings(data).map(|s| 1 + s.len()).sum();

@@ -14,10 +14,23 @@ pub const MAX_NAME_WIRE_LEN: usize = 255;
 /// which Wireshark declares a loop. Actual loops are found earlier (see [`Name::labels`]).
 pub const MAX_POINTER_HOPS: usize = 255;
 
-/// Most labels and pointers walked for one name. A legal name needs at most 127 labels and,
-/// with [`MAX_POINTER_HOPS`], 255 pointers; the bound keeps a crafted message whose names all
-/// lead into a long chain of labels cheap to decode.
+/// Labels and pointers walked for one name at least before the walk gives up. A legal name
+/// needs at most 127 labels and, with [`MAX_POINTER_HOPS`], 255 pointers. This is the bound
+/// of a name on its own ([`Name::new`]); a name of a parsed message gets a share of the
+/// message's budget ([`NAME_STEPS_PER_OCTET`]) when that is larger.
 pub const MAX_NAME_STEPS: usize = 1024;
+
+/// Budget of a parsed message for walking its names, in labels and pointers per octet of the
+/// message, shared by its names: each name of a message of `len` octets with `names` names
+/// (questions, plus three per record: its owner and up to two names in its RDATA) may walk
+/// `max(MAX_NAME_STEPS, NAME_STEPS_PER_OCTET * len / names)` steps. So a message with few
+/// names can follow one crafted name through a message-long run of labels to its end, as
+/// Wireshark does (which has no step bound at all), while reading every name of a message
+/// once still costs at most about 205 steps per octet of the message, the bound that
+/// [`MAX_NAME_STEPS`] alone gives: the shares add up to `NAME_STEPS_PER_OCTET` (128) per
+/// octet, and the floor of 1,024 steps per name costs at most 1024 / 5 per octet (a question
+/// takes at least 5 octets, a record at least 6 per name it holds).
+pub const NAME_STEPS_PER_OCTET: usize = 128;
 
 /// Capacity of a [`NameBuf`] in bytes. The longest presentation of a legal name is 253 octets
 /// of labels and dots, and no style writes more than 4 bytes per label octet, so 1024 always
@@ -34,6 +47,8 @@ pub const NAME_BUF_CAP: usize = 1024;
 pub struct Name<'a> {
     msg: &'a [u8],
     off: usize,
+    /// Labels and pointers the walk may take (see [`NAME_STEPS_PER_OCTET`]).
+    max_steps: u32,
 }
 
 impl fmt::Debug for Name<'_> {
@@ -48,9 +63,26 @@ impl fmt::Debug for Name<'_> {
 
 impl<'a> Name<'a> {
     /// A name starting at `off` within the message `msg` (offsets of compression pointers
-    /// are relative to the start of `msg`).
+    /// are relative to the start of `msg`), walked for at most [`MAX_NAME_STEPS`] labels and
+    /// pointers.
     pub fn new(msg: &'a [u8], off: usize) -> Self {
-        Name { msg, off }
+        Self::with_max_steps(msg, off, MAX_NAME_STEPS)
+    }
+
+    /// As [`Name::new`], walked for at most `max_steps` labels and pointers (at least
+    /// [`MAX_NAME_STEPS`]); a parsed message gives its names their share of its budget.
+    pub(super) fn with_max_steps(msg: &'a [u8], off: usize, max_steps: usize) -> Self {
+        let max_steps = u32::try_from(max_steps.max(MAX_NAME_STEPS)).unwrap_or(u32::MAX);
+        Name {
+            msg,
+            off,
+            max_steps,
+        }
+    }
+
+    /// Labels and pointers a walk of this name may take before it gives up.
+    pub fn max_steps(&self) -> usize {
+        self.max_steps as usize
     }
 
     /// Offset of the name's first octet in the message.
@@ -68,15 +100,16 @@ impl<'a> Name<'a> {
     /// with Brent's method) or more than [`MAX_POINTER_HOPS`] are followed, and
     /// [`DnsError::NameTooLong`] when the name ends but exceeds [`MAX_NAME_WIRE_LEN`] octets.
     /// Once the name is longer than that no further labels are yielded, but the walk goes on
-    /// (as Wireshark's does) to tell a loop from a long name, for at most
-    /// [`MAX_NAME_STEPS`] labels and pointers in all; a name still unresolved then is
-    /// reported as too long (Wireshark might call it a loop). Forward pointers are allowed,
-    /// as in Wireshark.
+    /// (as Wireshark's does) to tell a loop from a long name and to find a bad label or
+    /// pointer further on, for at most [`Name::max_steps`] labels and pointers in all; a
+    /// name still unresolved then is reported as too long (Wireshark might find an error or
+    /// a loop further on). Forward pointers are allowed, as in Wireshark.
     pub fn labels(&self) -> Labels<'a> {
         Labels {
             msg: self.msg,
             pos: self.off,
             steps: 0,
+            max_steps: self.max_steps as usize,
             hops: 0,
             wire: 0,
             saved: None,
@@ -165,6 +198,7 @@ pub struct Labels<'a> {
     pos: usize,
     /// Labels and pointers processed.
     steps: usize,
+    max_steps: usize,
     hops: usize,
     /// Uncompressed wire length so far.
     wire: usize,
@@ -199,10 +233,10 @@ impl<'a> Iterator for Labels<'a> {
 impl<'a> Labels<'a> {
     /// Advances to the next label to yield; `Ok(None)` at the root octet.
     fn step(&mut self) -> Result<Option<&'a [u8]>, DnsError> {
-        // Bounded by MAX_NAME_STEPS iterations.
+        // Bounded by max_steps iterations.
         loop {
             self.steps += 1;
-            if self.steps > MAX_NAME_STEPS {
+            if self.steps > self.max_steps {
                 // Only a name already past 255 octets gets here (a legal one needs at most
                 // 127 labels and 255 pointers).
                 return Err(if self.wire > MAX_NAME_WIRE_LEN {

@@ -483,6 +483,82 @@ fn bad_label_types_stop_the_walk() {
     }
 }
 
+/// A message of `1 + more` questions: the first is a chain of 5,000 one-octet labels in place
+/// (far more than MAX_NAME_STEPS) and then a pointer to a label of the invalid type 0x80 (the
+/// first octet of its own QCLASS, 0x8001); each of the `more` others is a pointer to it.
+fn long_chain_message(more: u16) -> Vec<u8> {
+    let mut v = header(1, 0x8000, [1 + more, 0, 0, 0]);
+    for _ in 0..5_000 {
+        v.extend([1, b'a']);
+    }
+    let qclass = v.len() + 2 + 2;
+    v.extend(ptr(qclass as u16));
+    v.extend([0, 1, 0x80, 1]);
+    assert_eq!(v[qclass], 0x80);
+    for _ in 0..more {
+        v.extend(ptr(12));
+        v.extend([0, 1, 0, 1]);
+    }
+    v
+}
+
+#[test]
+fn a_message_with_few_names_walks_a_long_one_to_its_end() {
+    // One name: its share of the message's budget covers the walk of 5,001 steps, so the
+    // bad label is found (as Wireshark finds it), rather than the name being given up as too
+    // long at 1,024 steps.
+    let v = long_chain_message(0);
+    let m = parse(&v).expect("parse");
+    assert_eq!(m.question_count(), 1);
+    let q = m.first_question().expect("q");
+    let share = NAME_STEPS_PER_OCTET * v.len();
+    assert_eq!(q.name.max_steps(), share);
+    assert!(share > 5_001 && 5_001 > MAX_NAME_STEPS);
+    assert_eq!(
+        name_str(&q.name, NameStyle::Tshark),
+        Err(DnsError::BadLabelType(0x80))
+    );
+    // The same name on its own keeps the floor, and is given up past 255 octets as too long.
+    let alone = Name::new(&v, 12);
+    assert_eq!(alone.max_steps(), MAX_NAME_STEPS);
+    assert_eq!(
+        name_str(&alone, NameStyle::Tshark),
+        Err(DnsError::NameTooLong)
+    );
+
+    // Many names share the budget: with 8,000 more questions pointing at the chain, each
+    // name's share is below the floor (128 * len / 8,001 < 1,024), so each gets the floor
+    // and is given up as too long.
+    let v = long_chain_message(8_000);
+    let m = parse(&v).expect("parse");
+    assert_eq!(m.question_count(), 8_001);
+    assert!(NAME_STEPS_PER_OCTET * v.len() / 8_001 < MAX_NAME_STEPS);
+    for q in m.questions() {
+        assert_eq!(q.name.max_steps(), MAX_NAME_STEPS);
+        assert_eq!(
+            name_str(&q.name, NameStyle::Tshark),
+            Err(DnsError::NameTooLong)
+        );
+    }
+}
+
+#[test]
+fn records_and_their_rdata_names_share_the_budget_too() {
+    // An answer's owner and a CNAME's target count three names per record.
+    let mut v = header(1, 0x8180, [1, 1, 0, 0]);
+    question(&mut v, &wname("a.example"), 1, 1);
+    record(&mut v, &ptr(12), rtype::CNAME, 1, 60, &ptr(12));
+    let m = parse(&v).expect("parse");
+    let want = (NAME_STEPS_PER_OCTET * v.len() / 4).max(MAX_NAME_STEPS);
+    let (_, r) = m.records().next().expect("record");
+    assert_eq!(r.name.max_steps(), want);
+    match r.rdata {
+        RData::Name(n) => assert_eq!(n.max_steps(), want),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.first_question().expect("q").name.max_steps(), want);
+}
+
 #[test]
 fn truncated_at_every_length() {
     let full = rich_response();

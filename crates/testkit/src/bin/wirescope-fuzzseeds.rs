@@ -1225,6 +1225,24 @@ fn dns_edges(v: &mut Vec<Seed>) {
             "a 253-octet name referenced by 400 pointers",
         );
     }
+    // A long run of labels with few names: the names' share of the message's budget
+    // (NAME_STEPS_PER_OCTET) lets each walk all 8,000 labels to the bad label at the end.
+    {
+        let mut m = dns_hdr(0x66, 0x8180, [2, 0, 0, 0]);
+        for _ in 0..8_000 {
+            m.extend_from_slice(&[1, b'a']);
+        }
+        let qclass = (m.len() + 4) as u16;
+        m.extend_from_slice(&(0xc000 | qclass).to_be_bytes());
+        m.extend_from_slice(&[0, 1, 0x80, 1]);
+        m.extend_from_slice(&question(&ptr12, 1, 1));
+        e(
+            v,
+            "long-run-few-names",
+            m,
+            "two names that walk 8,000 labels in place to a label of type 0x80",
+        );
+    }
     {
         let l63 = [b'x'; 63];
         let name = labels(&[&l63, &l63, &l63, &l63, b"toolong"]);
