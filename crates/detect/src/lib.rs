@@ -124,6 +124,8 @@ impl Interest {
     pub const SSH: Interest = Interest(1 << 5);
     pub const ARP: Interest = Interest(1 << 6);
     pub const TICK: Interest = Interest(1 << 7);
+    /// A PROXY protocol header: the client a load balancer relays (see `Detector::proxy`).
+    pub const PROXY: Interest = Interest(1 << 8);
 
     pub const fn union(self, o: Interest) -> Interest {
         Interest(self.0 | o.0)
@@ -212,6 +214,15 @@ pub trait Detector {
     ) {
     }
     fn arp(&mut self, _ev: &ArpEvent<'_>, _out: &mut Alerts<'_>) {}
+    /// A PROXY protocol header at the start of a connection from a load balancer or reverse
+    /// proxy: `h.src` is the real client, which no packet of the flow carries.
+    fn proxy(
+        &mut self,
+        _ctx: &AppCtx<'_>,
+        _h: &wirescope_proto::proxy::ProxyHeader,
+        _out: &mut Alerts<'_>,
+    ) {
+    }
     /// Packet time entered a new second.
     fn tick(&mut self, _ts: Timestamp, _out: &mut Alerts<'_>) {}
     /// End of input: report what is pending.
@@ -248,6 +259,7 @@ pub struct Detection {
     on_ssh: Vec<usize>,
     on_arp: Vec<usize>,
     on_tick: Vec<usize>,
+    on_proxy: Vec<usize>,
     mgr: manager::AlertManager,
     last_ts: Timestamp,
 }
@@ -269,6 +281,7 @@ impl Detection {
             on_ssh: Vec::new(),
             on_arp: Vec::new(),
             on_tick: Vec::new(),
+            on_proxy: Vec::new(),
             mgr: manager::AlertManager::new(&cfg.alerts)?,
             detectors,
             last_ts: Timestamp::ZERO,
@@ -288,6 +301,7 @@ impl Detection {
             &mut self.on_ssh,
             &mut self.on_arp,
             &mut self.on_tick,
+            &mut self.on_proxy,
         ] {
             list.clear();
         }
@@ -302,6 +316,7 @@ impl Detection {
                 (Interest::SSH, &mut self.on_ssh),
                 (Interest::ARP, &mut self.on_arp),
                 (Interest::TICK, &mut self.on_tick),
+                (Interest::PROXY, &mut self.on_proxy),
             ] {
                 if w.contains(bit) {
                     list.push(i);
@@ -404,6 +419,13 @@ impl Detection {
         }
     }
 
+    pub fn proxy(&mut self, ctx: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
+        let mut out = Alerts { mgr: &mut self.mgr };
+        for &i in &self.on_proxy {
+            self.detectors[i].proxy(ctx, h, &mut out);
+        }
+    }
+
     /// End of input: detectors report what is pending, then every open alert closes.
     pub fn finish(&mut self) {
         let ts = self.last_ts;
@@ -479,6 +501,8 @@ impl<S: Sink + AlertSink> Sink for Detecting<'_, S> {
     }
     fn proxy(&mut self, ctx: &AppCtx<'_>, h: &wirescope_proto::proxy::ProxyHeader) {
         self.inner.proxy(ctx, h);
+        self.det.proxy(ctx, h);
+        self.flush();
     }
     fn dhcp_message(&mut self, ctx: &AppCtx<'_>, m: &wirescope_proto::dhcp::Message<'_>) {
         self.inner.dhcp_message(ctx, m);

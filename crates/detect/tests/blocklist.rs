@@ -87,6 +87,174 @@ fn unlisted_traffic_is_quiet() {
     assert!(a.is_empty(), "{}", common::describe(&a));
 }
 
+/// nDPI's haproxy.pcap: HAProxy at 1.1.1.1 relays 11.111.11.111:52176 (which connected to
+/// 222.222.222.22:443) to 2.2.2.2:443 behind a PROXY v1 line; no packet carries the client.
+const HAPROXY: &str = "robustness/nDPI-tests/tests/cfgs/default/pcap/haproxy.pcap";
+
+#[test]
+fn listed_client_behind_a_load_balancer_alerts_from_the_proxy_header() {
+    let cfg = with_lists(&[(
+        "firehol",
+        "# level1
+11.111.11.0/24
+",
+    )]);
+    let a = block(HAPROXY, &cfg);
+    assert_eq!(a.len(), 1, "{}", common::describe(&a));
+    let x = &a[0];
+    assert_eq!(x.kind, "proxied_ip");
+    assert_eq!(x.src.unwrap().ip, ip("2.2.2.2"));
+    assert_eq!(x.dst.unwrap().ip, ip("11.111.11.111"));
+    let ev = &x.evidence;
+    assert_eq!(ev["via"], "proxy_header");
+    assert_eq!(ev["indicator"], "11.111.11.0/24");
+    assert_eq!(ev["matched"], "11.111.11.111");
+    assert_eq!(ev["balancer"], "1.1.1.1");
+    assert_eq!(ev["proxied_dst"], "222.222.222.22:443");
+    assert_eq!(ev["client_port"], 52176);
+    assert_eq!(ev["connections"], 1);
+    assert_eq!(ev["line"], 2);
+    assert!(
+        x.signature.contains("through the proxy 1.1.1.1"),
+        "{}",
+        x.signature
+    );
+
+    // PcapPlusPlus's MySQL connection behind a v1 line: 192.168.221.130 relays
+    // 192.168.221.1:64278 to 172.16.0.112:3306.
+    let cfg = with_lists(&[(
+        "l",
+        "192.168.221.1
+",
+    )]);
+    let a = block(
+        "robustness/PcapPlusPlus-tests/Tests/Pcap++Test/PcapExamples/one_tcp_stream_fin_rst_close_packet.pcap",
+        &cfg,
+    );
+    assert_eq!(a.len(), 1, "{}", common::describe(&a));
+    assert_eq!(a[0].kind, "proxied_ip");
+    assert_eq!(a[0].src.unwrap().ip, ip("172.16.0.112"));
+    assert_eq!(a[0].dst.unwrap().ip, ip("192.168.221.1"));
+    assert_eq!(a[0].evidence["balancer"], "192.168.221.130");
+}
+
+#[test]
+fn proxy_headers_of_unlisted_clients_and_listed_balancers_are_told_apart() {
+    // An unlisted client: nothing, although the header is read.
+    let cfg = with_lists(&[(
+        "l",
+        "11.111.11.112
+222.222.222.0/24
+",
+    )]);
+    let a = block(HAPROXY, &cfg);
+    assert!(a.is_empty(), "{}", common::describe(&a));
+    // The balancer itself listed: an `ip` alert from the packets, no `proxied_ip`.
+    let cfg = with_lists(&[(
+        "l", "1.1.1.1
+",
+    )]);
+    let a = block(HAPROXY, &cfg);
+    assert_eq!(a.len(), 1, "{}", common::describe(&a));
+    assert_eq!(a[0].kind, "ip");
+    assert_eq!(a[0].dst.unwrap().ip, ip("1.1.1.1"));
+    // A listed address in a capture without PROXY headers that never carries it either.
+    let cfg = with_lists(&[(
+        "l",
+        "11.111.11.111
+",
+    )]);
+    let a = block("attacks/chrissanders-packets/http_google.pcapng", &cfg);
+    assert!(a.is_empty(), "{}", common::describe(&a));
+}
+
+/// A connection from a load balancer (198.18.0.2) to a web server (198.18.0.10:80) that starts
+/// with a PROXY v2 header for the client 198.18.7.7:40000 with an `authority` TLV, then an
+/// HTTP request whose Host is `www.lab.test`.
+fn proxied_v2_capture(authority: &str) -> std::path::PathBuf {
+    use wirescope_testkit::packet::{tcp_flags as F, Ipv4, PacketBuilder, Tcp};
+    let (lb, web) = ([198u8, 18, 0, 2], [198u8, 18, 0, 10]);
+    let mut data = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    data.push(0x21); // v2, PROXY
+    data.push(0x11); // TCP over IPv4
+    let mut body = Vec::new();
+    body.extend([198, 18, 7, 7, 198, 18, 0, 1]);
+    body.extend(40000u16.to_be_bytes());
+    body.extend(80u16.to_be_bytes());
+    body.push(0x02); // PP2_TYPE_AUTHORITY
+    body.extend((authority.len() as u16).to_be_bytes());
+    body.extend(authority.as_bytes());
+    data.extend((body.len() as u16).to_be_bytes());
+    data.extend(&body);
+    data.extend(b"GET / HTTP/1.1\r\nHost: www.lab.test\r\n\r\n");
+    let mut b = PacketBuilder::new();
+    let mut frames = Vec::new();
+    let mut pkt = |t: u64, up: bool, flags: u8, seq: u32, ack: u32, payload: &[u8]| {
+        let (src, dst, sp, dp) = if up {
+            (lb, web, 51000, 80)
+        } else {
+            (web, lb, 80, 51000)
+        };
+        let f = b
+            .ethernet([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 10])
+            .ipv4(Ipv4::new(src, dst))
+            .tcp(&Tcp {
+                src_port: sp,
+                dst_port: dp,
+                seq,
+                ack,
+                flags,
+                window: 64240,
+            })
+            .payload(payload)
+            .finish()
+            .to_vec();
+        frames.push((t, f));
+    };
+    let t0 = 1_700_000_000u64 * 1_000_000_000;
+    pkt(t0, true, F::SYN, 100, 0, &[]);
+    pkt(t0 + 1_000, false, F::SYN | F::ACK, 900, 101, &[]);
+    pkt(t0 + 2_000, true, F::ACK, 101, 901, &[]);
+    pkt(t0 + 3_000, true, F::PSH | F::ACK, 101, 901, &data);
+    let bytes =
+        wirescope_testkit::pcap::ethernet_file(frames.iter().map(|(t, f)| (*t, f.as_slice())));
+    let p = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("proxy_v2_{authority}.pcap"));
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn proxy_v2_authority_is_looked_up_as_a_domain_for_the_real_client() {
+    let cfg = with_lists(&[(
+        "l",
+        "bad.lab.test
+198.18.7.7
+",
+    )]);
+    let a = common::run_with(&[proxied_v2_capture("shop.bad.lab.test")], &cfg);
+    let a = common::of(&a, DetectorId::Blocklist);
+    assert_eq!(
+        a.len(),
+        2,
+        "{}",
+        common::describe(&a.iter().map(|x| (*x).clone()).collect::<Vec<_>>())
+    );
+    let d = a.iter().find(|x| x.kind == "domain").unwrap();
+    assert_eq!(d.evidence["via"], "proxy_authority");
+    assert_eq!(d.evidence["matched"], "shop.bad.lab.test");
+    assert_eq!(d.src.unwrap().ip, ip("198.18.7.7"));
+    assert_eq!(d.dst.unwrap().ip, ip("198.18.0.10"));
+    let c = a.iter().find(|x| x.kind == "proxied_ip").unwrap();
+    assert_eq!(c.evidence["balancer"], "198.18.0.2");
+    assert_eq!(c.evidence["proxied_dst"], "198.18.0.1:80");
+    // The same connection asking for an unlisted name: the client alert only.
+    let a = common::run_with(&[proxied_v2_capture("www.lab.test")], &cfg);
+    let a = common::of(&a, DetectorId::Blocklist);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].kind, "proxied_ip");
+}
+
 #[test]
 fn bad_list_line_fails_the_build() {
     let cfg = with_lists(&[("good", "1.2.3.4\n"), ("broken", "1.2.3.4\n5.6.7\n")]);

@@ -20,13 +20,19 @@
 //!
 //! Hooks: every IP packet (source and destination looked up) → kind `ip`, source = the host
 //! talking with the listed address, destination = the listed address; DNS questions, CNAME
-//! and other name answers, HTTP `Host` and TLS SNI → kind `domain`, source = the client,
-//! destination = the server it asked (DNS resolver, web server). One alert per (host,
-//! indicator address), raised at the first packet and updated at most once a second.
+//! and other name answers, HTTP `Host`, TLS SNI and the `authority` of a PROXY protocol v2
+//! header → kind `domain`, source = the client, destination = the server it asked (DNS
+//! resolver, web server); the client a PROXY protocol header names (behind a load balancer
+//! or reverse proxy every packet of the connection carries the balancer's address, so no
+//! packet lookup can see it) → kind `proxied_ip`, source = the server behind the balancer,
+//! destination = the listed client. One alert per (host, indicator address) and kind, raised
+//! at the first packet or header and updated at most once a second.
 //! Evidence: `list`, `indicator` (the listed prefix or domain), `matched` (address or name
 //! seen), `line`, `meta` (list comment / category / source), `direction` of the first packet (`to_listed`,
 //! `from_listed`), `packets`, `payload_bytes`, and for domains `via` (`dns_query`, `dns_answer`,
-//! `http_host`, `tls_sni`).
+//! `http_host`, `tls_sni`, `proxy_authority`); for `proxied_ip` `via` (`proxy_header`),
+//! `balancer` (the address the connection came from), `proxied_dst` (the address and port the
+//! client connected to, on the balancer), `client_port` and `connections`.
 //!
 //! **Parameters** — see [`Config`]: `files` (paths, read by the caller into `sources`),
 //! `max_hosts` 10 000 (state bound).
@@ -44,7 +50,7 @@ use crate::detectors::util::{host_draft, Every, SEC};
 use crate::table::Table;
 use crate::{evidence, Alerts, BuildError, Detector, DetectorId, DetectorStats, Interest};
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use wirescope_core::Timestamp;
 use wirescope_engine::{AppCtx, DnsEvent};
 use wirescope_wire::Packet;
@@ -393,7 +399,7 @@ fn prefix_string(ip: IpAddr, len: u8) -> String {
     }
 }
 
-/// Per (host, listed address).
+/// Per (host, listed address, kind).
 struct Hit {
     first_ts: Timestamp,
     packets: u64,
@@ -407,9 +413,20 @@ struct Hit {
     matched: String,
     indicator_at: usize,
     via: u8,
+    /// `proxied_ip`: the balancer the first header came from, and the address and port the
+    /// client connected to and from.
+    proxy: Option<ProxyVia>,
     /// `packets` at the last report.
     reported: u64,
     every: Every,
+}
+
+/// Where a `proxied_ip` hit was seen.
+#[derive(Clone, Copy)]
+struct ProxyVia {
+    balancer: IpAddr,
+    proxied_dst: Option<SocketAddr>,
+    client_port: u16,
 }
 
 impl Hit {
@@ -424,6 +441,7 @@ impl Hit {
             matched: String::new(),
             indicator_at: 0,
             via: 0,
+            proxy: None,
             reported: 0,
             every: Every::default(),
         }
@@ -439,6 +457,9 @@ fn hit_draft(
 ) -> crate::AlertDraft {
     let o = &lists.origins[h.origin as usize];
     let list = &lists.names[usize::from(o.list)];
+    if kind == 2 {
+        return proxied_draft(lists, (host, other), h, ts);
+    }
     let mut d = if kind == 0 {
         host_draft(
             DetectorId::Blocklist,
@@ -494,7 +515,54 @@ fn hit_draft(
     d
 }
 
-const VIA: [&str; 5] = ["packet", "dns_query", "dns_answer", "http_host", "tls_sni"];
+/// The alert about a listed client behind a load balancer (kind `proxied_ip`).
+fn proxied_draft(
+    lists: &Lists,
+    (server, client): (IpAddr, IpAddr),
+    h: &Hit,
+    ts: Timestamp,
+) -> crate::AlertDraft {
+    let o = &lists.origins[h.origin as usize];
+    let list = &lists.names[usize::from(o.list)];
+    let balancer = h.proxy.map(|p| p.balancer);
+    let mut d = host_draft(
+        DetectorId::Blocklist,
+        "proxied_ip",
+        2,
+        format!(
+            "{client} talks with {server} through the proxy {}, listed in {list}",
+            balancer.map_or_else(String::new, |b| b.to_string())
+        ),
+        "Potentially Bad Traffic",
+        2,
+        Some(server),
+        Some(client),
+        h.first_ts,
+        ts,
+    );
+    d.evidence = evidence! {
+        "list" => list.clone(),
+        "indicator" => prefix_string(client, h.len),
+        "matched" => client.to_string(),
+        "line" => o.line,
+        "meta" => o.meta.to_string(),
+        "via" => "proxy_header",
+        "balancer" => balancer.map_or_else(String::new, |b| b.to_string()),
+        "proxied_dst" => h.proxy.and_then(|p| p.proxied_dst).map_or_else(String::new, |a| a.to_string()),
+        "client_port" => h.proxy.map_or(0, |p| p.client_port),
+        "connections" => h.packets,
+    };
+    d
+}
+
+const VIA: [&str; 6] = [
+    "packet",
+    "dns_query",
+    "dns_answer",
+    "http_host",
+    "tls_sni",
+    "proxy_authority",
+];
 
 pub struct Blocklist {
     lists: Lists,
@@ -613,10 +681,10 @@ impl Detector for Blocklist {
     fn interests(&self) -> Interest {
         let mut i = Interest::default();
         if !self.lists.v4.is_empty() || !self.lists.v6.is_empty() {
-            i = i | Interest::PACKET;
+            i = i | Interest::PACKET | Interest::PROXY;
         }
         if !self.lists.domains.is_empty() {
-            i = i | Interest::DNS | Interest::HTTP | Interest::TLS;
+            i = i | Interest::DNS | Interest::HTTP | Interest::TLS | Interest::PROXY;
         }
         i
     }
@@ -692,6 +760,40 @@ impl Detector for Blocklist {
             let (client, _) = ctx.flow.orig();
             let (server, _) = ctx.flow.resp();
             self.check_name(ctx.ts, client, server, 4, out);
+        }
+    }
+
+    /// The client behind a load balancer, and the host name it asked the balancer for.
+    fn proxy(
+        &mut self,
+        ctx: &AppCtx<'_>,
+        h: &wirescope_proto::proxy::ProxyHeader,
+        out: &mut Alerts<'_>,
+    ) {
+        let (balancer, _) = ctx.flow.orig();
+        let (server, _) = ctx.flow.resp();
+        let client = h.src.map(|a| a.ip());
+        if let Some(c) = h.src {
+            if let Some((len, origin)) = self.lists.lookup_ip(c.ip()) {
+                let via = ProxyVia {
+                    balancer,
+                    proxied_dst: h.dst,
+                    client_port: c.port(),
+                };
+                let hit = self.hits.entry((server, c.ip(), 2), ctx.ts, || Hit {
+                    len,
+                    proxy: Some(via),
+                    ..Hit::new(ctx.ts, origin)
+                });
+                hit.packets += 1;
+                if hit.every.due(ctx.ts, SEC) {
+                    hit.reported = hit.packets;
+                    out.raise(hit_draft(&self.lists, (server, c.ip(), 2), hit, ctx.ts));
+                }
+            }
+        }
+        if !self.lists.domains.is_empty() && self.set_name(&h.authority) {
+            self.check_name(ctx.ts, client.unwrap_or(balancer), server, 5, out);
         }
     }
 
