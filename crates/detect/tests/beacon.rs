@@ -11,7 +11,7 @@ mod common;
 
 use std::path::PathBuf;
 use wirescope_detect::DetectorId;
-use wirescope_testkit::packet::{tcp_flags as F, Ipv4, PacketBuilder, Tcp};
+use wirescope_testkit::packet::{tcp_flags as F, PacketBuilder};
 use wirescope_testkit::pcap::ethernet_file;
 use wirescope_testkit::rng::Rng;
 
@@ -26,25 +26,14 @@ fn connection(frames: &mut Vec<(u64, Vec<u8>)>, t0: u64, sport: u16, req: usize,
     let sm = [2, 0, 0, 0, 0, 1];
     let mut b = PacketBuilder::new();
     let mut pkt = |t: u64, up: bool, flags: u8, seq: u32, ack: u32, len: usize| {
-        let (src, dst, smac, dmac, sp, dp) = if up {
-            (CLIENT, SERVER, cm, sm, sport, 443)
+        let (src, dst, macs) = if up {
+            ((CLIENT, sport), (SERVER, 443), (cm, sm))
         } else {
-            (SERVER, CLIENT, sm, cm, 443, sport)
+            ((SERVER, 443), (CLIENT, sport), (sm, cm))
         };
         let payload = vec![0x17u8; len];
         let f = b
-            .ethernet(smac, dmac)
-            .ipv4(Ipv4::new(src, dst))
-            .tcp(&Tcp {
-                src_port: sp,
-                dst_port: dp,
-                seq,
-                ack,
-                flags,
-                window: 64240,
-            })
-            .payload(&payload)
-            .finish()
+            .tcp4_frame(macs, src, dst, (seq, ack), flags, &payload)
             .to_vec();
         frames.push((t, f));
     };

@@ -172,7 +172,7 @@ fn proxy_headers_of_unlisted_clients_and_listed_balancers_are_told_apart() {
 /// with a PROXY v2 header for the client 198.18.7.7:40000 with an `authority` TLV, then an
 /// HTTP request whose Host is `www.lab.test`.
 fn proxied_v2_capture(authority: &str) -> std::path::PathBuf {
-    use wirescope_testkit::packet::{tcp_flags as F, Ipv4, PacketBuilder, Tcp};
+    use wirescope_testkit::packet::{tcp_flags as F, PacketBuilder};
     let (lb, web) = ([198u8, 18, 0, 2], [198u8, 18, 0, 10]);
     let mut data = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
     data.push(0x21); // v2, PROXY
@@ -190,26 +190,14 @@ fn proxied_v2_capture(authority: &str) -> std::path::PathBuf {
     let mut b = PacketBuilder::new();
     let mut frames = Vec::new();
     let mut pkt = |t: u64, up: bool, flags: u8, seq: u32, ack: u32, payload: &[u8]| {
-        let (src, dst, sp, dp) = if up {
-            (lb, web, 51000, 80)
+        let (src, dst) = if up {
+            ((lb, 51000), (web, 80))
         } else {
-            (web, lb, 80, 51000)
+            ((web, 80), (lb, 51000))
         };
-        let f = b
-            .ethernet([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 10])
-            .ipv4(Ipv4::new(src, dst))
-            .tcp(&Tcp {
-                src_port: sp,
-                dst_port: dp,
-                seq,
-                ack,
-                flags,
-                window: 64240,
-            })
-            .payload(payload)
-            .finish()
-            .to_vec();
-        frames.push((t, f));
+        let macs = ([2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 10]);
+        let f = b.tcp4_frame(macs, src, dst, (seq, ack), flags, payload);
+        frames.push((t, f.to_vec()));
     };
     let t0 = 1_700_000_000u64 * 1_000_000_000;
     pkt(t0, true, F::SYN, 100, 0, &[]);

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use wirescope_detect::config::DetectConfig;
 use wirescope_detect::{Alert, DetectorId};
-use wirescope_testkit::packet::{tcp_flags as F, Ipv4, PacketBuilder, Tcp};
+use wirescope_testkit::packet::{tcp_flags as F, PacketBuilder};
 use wirescope_testkit::pcap::PcapBuilder;
 
 fn brute(alerts: &[Alert]) -> Vec<Alert> {
@@ -78,24 +78,13 @@ fn ftp_capture(name: &str, sessions: &[(&str, &[u8])], servers: &[[u8; 4]]) -> P
                        data: &[u8],
                        cs: &mut u32,
                        ss: &mut u32| {
-            let (src, dst, sp, dp, seq, ack) = if from_client {
-                (client, server, port, 21, *cs, *ss)
+            let (src, dst, seq_ack) = if from_client {
+                ((client, port), (server, 21), (*cs, *ss))
             } else {
-                (server, client, 21, port, *ss, *cs)
+                ((server, 21), (client, port), (*ss, *cs))
             };
-            let f = b
-                .ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-                .ipv4(Ipv4::new(src, dst))
-                .tcp(&Tcp {
-                    src_port: sp,
-                    dst_port: dp,
-                    seq,
-                    ack,
-                    flags,
-                    window: 64240,
-                })
-                .payload(data)
-                .finish();
+            let macs = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+            let f = b.tcp4_frame(macs, src, dst, seq_ack, flags, data);
             w.packet(*ts, f).unwrap();
             *ts += 10_000_000;
             let adv = data.len() as u32 + u32::from(flags & (F::SYN | F::FIN) != 0);

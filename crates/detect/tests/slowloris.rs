@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use wirescope_detect::config::DetectConfig;
 use wirescope_detect::{Alert, DetectorId};
-use wirescope_testkit::packet::{tcp_flags as F, Ipv4, PacketBuilder, Tcp};
+use wirescope_testkit::packet::{tcp_flags as F, PacketBuilder};
 use wirescope_testkit::pcap::PcapBuilder;
 
 const T0: u64 = 1_700_000_000_000_000_000;
@@ -29,24 +29,13 @@ fn capture(name: &str, mut segs: Vec<Seg>) -> PathBuf {
     for (t, c, from_client, flags, data) in segs {
         let port = 30_000 + c as u16;
         let (cs, ss) = seqs[c];
-        let (src, dst, sp, dp, seq, ack) = if from_client {
-            ([10, 7, 0, 9], [10, 7, 0, 1], port, 80, cs, ss)
+        let (src, dst, seq_ack) = if from_client {
+            (([10, 7, 0, 9], port), ([10, 7, 0, 1], 80), (cs, ss))
         } else {
-            ([10, 7, 0, 1], [10, 7, 0, 9], 80, port, ss, cs)
+            (([10, 7, 0, 1], 80), ([10, 7, 0, 9], port), (ss, cs))
         };
-        let f = b
-            .ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4(Ipv4::new(src, dst))
-            .tcp(&Tcp {
-                src_port: sp,
-                dst_port: dp,
-                seq,
-                ack,
-                flags,
-                window: 64240,
-            })
-            .payload(&data)
-            .finish();
+        let macs = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let f = b.tcp4_frame(macs, src, dst, seq_ack, flags, &data);
         w.packet(T0 + t, f).unwrap();
         let adv = data.len() as u32 + u32::from(flags & (F::SYN | F::FIN) != 0);
         if from_client {

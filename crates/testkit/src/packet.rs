@@ -339,6 +339,33 @@ impl PacketBuilder {
         self
     }
 
+    /// One finished Ethernet/IPv4/TCP frame from `src` (address, port) to `dst` with the
+    /// given sequence and acknowledgement numbers, flags and payload: IPv4 as [`Ipv4::new`],
+    /// window 64 240. The shape most connections built by tests are made of.
+    pub fn tcp4_frame(
+        &mut self,
+        macs: (Mac, Mac),
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        (seq, ack): (u32, u32),
+        flags: u8,
+        payload: &[u8],
+    ) -> &[u8] {
+        let tcp = Tcp {
+            src_port: src.1,
+            dst_port: dst.1,
+            seq,
+            ack,
+            flags,
+            window: 64240,
+        };
+        self.ethernet(macs.0, macs.1)
+            .ipv4(Ipv4::new(src.0, dst.0))
+            .tcp(&tcp)
+            .payload(payload)
+            .finish()
+    }
+
     /// The frame so far, to append payload to in place (e.g. with [`crate::dns`]).
     pub fn bytes_mut(&mut self) -> &mut Vec<u8> {
         self.begin();
