@@ -455,11 +455,11 @@ fn hit_draft(
     h: &Hit,
     ts: Timestamp,
 ) -> crate::AlertDraft {
-    let o = &lists.origins[h.origin as usize];
-    let list = &lists.names[usize::from(o.list)];
     if kind == 2 {
         return proxied_draft(lists, (host, other), h, ts);
     }
+    let o = &lists.origins[h.origin as usize];
+    let list = &lists.names[usize::from(o.list)];
     let mut d = if kind == 0 {
         host_draft(
             DetectorId::Blocklist,
